@@ -1,0 +1,107 @@
+"""Admin: the prediction history (read-only, exportable) and the model versions."""
+import csv
+
+from django.contrib import admin, messages
+from django.http import StreamingHttpResponse
+from django.db.models.functions import Length
+
+from predictor import versions
+from predictor.models import ModelVersion, Prediction
+
+CSV_COLUMNS = ("id", "created_at", "source", "temperature", "humidity", "windspeed",
+               "predicted_count", "outside_training_range", "model_version_id")
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value):
+        return value
+
+
+@admin.action(description="Export selected predictions as CSV")
+def export_csv(modeladmin, request, queryset):
+    writer = csv.writer(_Echo())
+    rows = queryset.order_by("-created_at").values_list(*CSV_COLUMNS).iterator(chunk_size=2000)
+    lines = (writer.writerow(row) for row in _with_header(rows))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="predictions.csv"'
+    return response
+
+
+def _with_header(rows):
+    yield CSV_COLUMNS
+    yield from rows
+
+
+@admin.register(Prediction)
+class PredictionAdmin(admin.ModelAdmin):
+    """The append-only history: staff can look and export, nobody can add, change or delete."""
+
+    list_display = ("created_at", "temperature", "humidity", "windspeed", "rounded_count",
+                    "outside_training_range", "model_version", "source")
+    list_filter = ("source", "model_version", "outside_training_range", "created_at")
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)
+    actions = [export_csv]
+    list_per_page = 50
+    # Counting a million rows on every page costs more than the page itself.
+    show_full_result_count = False
+    list_select_related = False
+
+    @admin.display(description="Predicted rentals", ordering="predicted_count")
+    def rounded_count(self, obj):
+        return obj.rounded_count
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "created_at", "cv_mae_display", "baseline_linear_mae", "training_rows",
+                    "is_active", "activated_at")
+    list_filter = ("is_active",)
+    actions = ["activate_selected"]
+    fields = ("sha256", "artifact_size", "created_at", "is_active", "activated_at", "params", "metrics",
+              "training_data_fingerprint", "training_rows", "feature_ranges", "notes")
+    readonly_fields = tuple(name for name in fields if name != "notes")
+
+    def get_queryset(self, request):
+        # Never load the artifact bytes just to list or show versions.
+        return super().get_queryset(request).defer("artifact")
+
+    @admin.display(description="CV MAE")
+    def cv_mae_display(self, obj):
+        return "–" if obj.cv_mae is None else f"{obj.cv_mae:.1f}"
+
+    @admin.display(description="Linear baseline MAE")
+    def baseline_linear_mae(self, obj):
+        value = (obj.metrics or {}).get("baseline_linear", {}).get("mae")
+        return "–" if value is None else f"{value:.1f}"
+
+    @admin.display(description="Artifact")
+    def artifact_size(self, obj):
+        size = ModelVersion.objects.filter(pk=obj.pk).annotate(size=Length("artifact")).values_list("size", flat=True)
+        return f"{size.first() or 0:,} bytes of XGBoost UBJSON (shown only by size)"
+
+    @admin.action(description="Activate the selected model version")
+    def activate_selected(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
+            return
+        version = versions.activate_model_version(version_id=queryset.get().pk)
+        self.message_user(request, f"Model version {version} is now active; web processes switch within seconds.")
+
+    def has_add_permission(self, request):
+        return False  # versions come from `manage.py train`
+
+    def has_delete_permission(self, request, obj=None):
+        # A version that made predictions is protected anyway; the active one must stay.
+        return False

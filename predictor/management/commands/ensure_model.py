@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from predictor import versions
+
+
+class Command(BaseCommand):
+    help = (
+        "Make sure a model version is active (run by Heroku's release phase after migrate). "
+        "If none is, activate the newest stored version, or train one on the bundled data."
+    )
+
+    def handle(self, *args, **options):
+        version, trained = versions.ensure_active_model(progress=lambda message: self.stdout.write(f"  {message}"))
+        verb = "trained and activated" if trained else "is active"
+        self.stdout.write(self.style.SUCCESS(f"Model version {version} {verb} (CV MAE {version.cv_mae:.1f})."))

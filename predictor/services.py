@@ -1,0 +1,149 @@
+"""The model service: the one door to the active model, its predictions and their history.
+
+Views, the API and commands call these functions; nothing else loads a model or writes a
+Prediction. The active model is cached per process and re-checked against the database every
+MODEL_REFRESH_SECONDS, so activating a version reaches every worker of every dyno within seconds.
+"""
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+
+from ml import model_io
+from ml.dataset import FEATURES
+from predictor.models import ModelVersion, Prediction
+
+logger = logging.getLogger(__name__)
+
+
+class ModelUnavailable(Exception):
+    """No usable active model: none is active, or the active one cannot be loaded."""
+
+
+@dataclass(frozen=True)
+class ActiveModel:
+    version_id: int
+    sha256: str
+    feature_ranges: dict
+    booster: object
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        # Rentals cannot be negative, whatever the trees add up to.
+        return np.maximum(model_io.predict(self.booster, rows), 0.0)
+
+
+class _ModelCache:
+    """Per-process cache of the active model with a cheap periodic "which one is active?" check."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.model: ActiveModel | None = None
+        self.checked_at = float("-inf")
+        self.load_error: str | None = None  # why the active version could not be loaded
+        self._failed: tuple[int, str] | None = None  # (id, sha256) that failed, not retried
+
+    def get(self) -> ActiveModel:
+        model = self.model
+        if model is not None and time.monotonic() - self.checked_at < settings.MODEL_REFRESH_SECONDS:
+            return model
+        with self._lock:
+            if self.model is None or time.monotonic() - self.checked_at >= settings.MODEL_REFRESH_SECONDS:
+                self._refresh()
+            if self.model is None:
+                raise ModelUnavailable(self.load_error or "no active model")
+            return self.model
+
+    def _refresh(self) -> None:
+        active = ModelVersion.objects.filter(is_active=True).values_list("id", "sha256").first()
+        self.checked_at = time.monotonic()
+        if active is None:
+            self.model, self.load_error = None, "no model version is active"
+            return
+        if self.model is not None and (self.model.version_id, self.model.sha256) == active:
+            self.load_error = None
+            return
+        if self._failed == active:
+            return  # already refused; keep serving what we have
+        try:
+            self.model = _load(*active)
+            self.load_error, self._failed = None, None
+            logger.info("serving model version %s", active[0])
+        except model_io.ArtifactError as exc:
+            self._failed = active
+            self.load_error = f"model version {active[0]} refused: {exc}"
+            # The model already loaded (if any) keeps serving; readiness reports the refusal.
+            logger.error("%s; %s", self.load_error,
+                         f"still serving version {self.model.version_id}" if self.model else "nothing to serve")
+
+    def clear(self) -> None:
+        with self._lock:
+            self.model, self.checked_at, self.load_error, self._failed = None, float("-inf"), None, None
+
+
+def _load(version_id: int, sha256: str) -> ActiveModel:
+    version = ModelVersion.objects.only("artifact", "sha256", "feature_ranges").get(pk=version_id)
+    booster = model_io.from_bytes(bytes(version.artifact), expected_sha256=sha256)
+    return ActiveModel(version_id, sha256, version.feature_ranges, booster)
+
+
+_cache = _ModelCache()
+
+
+def get_active_model() -> ActiveModel:
+    """The active model of this process, refreshed from the database when due."""
+    return _cache.get()
+
+
+def forget_loaded_model() -> None:
+    """Drop this process's cached model, so the next call loads from the database again."""
+    _cache.clear()
+
+
+def model_status() -> dict:
+    """Readiness of the model side: which version is loaded and why another is refused."""
+    try:
+        model = get_active_model()
+    except ModelUnavailable as exc:
+        return {"ready": False, "reason": str(exc), "model_version": None}
+    return {"ready": _cache.load_error is None, "reason": _cache.load_error, "model_version": model.version_id}
+
+
+def out_of_range_features(feature_ranges: dict, inputs: dict) -> list[str]:
+    """The features whose value lies outside the [min, max] the model was trained on."""
+    outside = []
+    for name in FEATURES:
+        low, high = feature_ranges.get(name, (float("-inf"), float("inf")))
+        if not low <= inputs[name] <= high:
+            outside.append(name)
+    return outside
+
+
+def predict_and_record(*, temperature: float, humidity: float, windspeed: float, source: str) -> Prediction:
+    """Predict one day's rentals and store the input and answer; committed when it returns."""
+    return predict_many_and_record(
+        rows=[{"temperature": temperature, "humidity": humidity, "windspeed": windspeed}], source=source
+    )[0]
+
+
+def predict_many_and_record(*, rows: list[dict], source: str) -> list[Prediction]:
+    """Predict validated rows with one model call and store them all in one transaction, or none."""
+    model = get_active_model()
+    matrix = np.array([[row[name] for name in FEATURES] for row in rows], dtype=np.float64)
+    counts = model.predict(matrix)
+    predictions = [
+        Prediction(
+            **{name: float(row[name]) for name in FEATURES},
+            predicted_count=float(count),
+            outside_training_range=bool(out_of_range_features(model.feature_ranges, row)),
+            model_version_id=model.version_id,
+            source=source,
+        )
+        for row, count in zip(rows, counts)
+    ]
+    with transaction.atomic():
+        Prediction.objects.bulk_create(predictions)
+    return predictions

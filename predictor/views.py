@@ -1,0 +1,72 @@
+"""Thin HTTP views: translate requests to service calls and service results to pages."""
+from urllib.parse import urlencode
+
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from ml.dataset import FEATURES
+from predictor import services
+from predictor.forms import PredictionForm
+from predictor.models import Prediction
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def predict_page(request):
+    if request.method == "POST":
+        form = PredictionForm(request.POST)
+        if form.is_valid():
+            try:
+                prediction = services.predict_and_record(**form.cleaned_data, source=Prediction.Source.FORM)
+            except services.ModelUnavailable:
+                return render(request, "predictor/unavailable.html", status=503)
+            # Post/Redirect/Get: reloading the result page never records twice.
+            return _see_other(reverse("predictor:result", args=[prediction.id]))
+        return render(request, "predictor/predict.html", {"form": form}, status=400)
+    # The result page's "change inputs" link comes back with the inputs in the query string.
+    initial = {name: request.GET[name] for name in FEATURES if name in request.GET}
+    return render(request, "predictor/predict.html", {"form": PredictionForm(initial=initial)})
+
+
+def _see_other(url: str):
+    response = redirect(url)
+    response.status_code = 303
+    return response
+
+
+@require_GET
+def result_page(request, prediction_id):
+    prediction = get_object_or_404(
+        Prediction.objects.select_related("model_version").defer("model_version__artifact"), pk=prediction_id
+    )
+    inputs = {name: getattr(prediction, name) for name in FEATURES}
+    context = {
+        "prediction": prediction,
+        "outside": services.out_of_range_features(prediction.model_version.feature_ranges, inputs),
+        "training_ranges": prediction.model_version.feature_ranges,
+        "change_url": reverse("predictor:predict") + "?" + urlencode(inputs),
+    }
+    return render(request, "predictor/result.html", context)
+
+
+@require_GET
+def healthz(request):
+    """Liveness: the process answers."""
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def readyz(request):
+    """Readiness: the database answers and an active model is loaded."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # any database failure means "not ready", never a 500
+        return JsonResponse({"status": "unavailable", "reason": f"database: {exc.__class__.__name__}"}, status=503)
+    status = services.model_status()
+    if not status["ready"]:
+        return JsonResponse({"status": "unavailable", "reason": status["reason"],
+                             "model_version": status["model_version"]}, status=503)
+    return JsonResponse({"status": "ok", "model_version": status["model_version"]})

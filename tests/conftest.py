@@ -1,0 +1,55 @@
+"""Shared fixtures: the real model, trained once per test session, stored in the real database."""
+import pytest
+
+from ml import model_io
+from ml.dataset import load_daily_csv
+from ml.training import train
+from predictor import services
+from predictor.models import ModelVersion
+
+
+@pytest.fixture(scope="session")
+def bundled_dataset():
+    return load_daily_csv()
+
+
+@pytest.fixture(scope="session")
+def trained(bundled_dataset):
+    """The production training run on the bundled data (about a second), shared by all tests."""
+    return train(bundled_dataset)
+
+
+def store_version(trained, dataset, *, active: bool, notes: str = "") -> ModelVersion:
+    artifact = model_io.to_bytes(trained.booster)
+    return ModelVersion.objects.create(
+        artifact=artifact,
+        sha256=model_io.sha256(artifact),
+        params=trained.params,
+        metrics=trained.metrics,
+        training_data_fingerprint=dataset.fingerprint,
+        training_rows=dataset.rows,
+        feature_ranges=dataset.feature_ranges(),
+        is_active=active,
+        notes=notes,
+    )
+
+
+@pytest.fixture
+def make_version(db, trained, bundled_dataset):
+    def make(*, active: bool = False, notes: str = "") -> ModelVersion:
+        return store_version(trained, bundled_dataset, active=active, notes=notes)
+
+    return make
+
+
+@pytest.fixture
+def active_version(make_version):
+    return make_version(active=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_model_cache():
+    """Each test starts with no model loaded in this process, as a new worker would."""
+    services.forget_loaded_model()
+    yield
+    services.forget_loaded_model()

@@ -1,0 +1,11 @@
+"""Settings for the test suite: the real ones, with static files served without collectstatic."""
+import tempfile
+
+from bikesite.settings import *  # noqa: F401,F403
+from bikesite.settings import STORAGES
+
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+# Fast password hashing: the admin tests log users in, and the default hasher is slow on purpose.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# whitenoise expects STATIC_ROOT to exist; tests never run collectstatic into it.
+STATIC_ROOT = tempfile.mkdtemp(prefix="bikesite-static-")

@@ -1,0 +1,98 @@
+"""manage.py commands: train, models list/activate/rollback, ensure_model, createsuperuser."""
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from predictor.models import ModelVersion
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_train_reports_progress_and_a_metrics_table_and_activates_the_first_model(db):
+    output = run("train")
+    assert "fold 12/12" in output
+    assert "baseline: predict the mean" in output and "baseline: linear regression" in output
+    assert "Stored model version v" in output and "activated: no model was active" in output
+    assert ModelVersion.objects.filter(is_active=True).count() == 1
+
+
+def test_train_no_activate_stores_without_activating(db, active_version):
+    output = run("train", "--no-activate")
+    assert "not activated, as asked" in output
+    assert ModelVersion.objects.get(is_active=True).pk == active_version.pk
+    assert ModelVersion.objects.count() == 2
+
+
+def test_train_activate_forces_activation(db, active_version):
+    run("train", "--activate")
+    assert ModelVersion.objects.get(is_active=True).pk != active_version.pk
+
+
+def test_train_with_a_bad_csv_fails_in_one_line_and_stores_nothing(db, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,temperature,humidity,count\n2011-01-01,10,50,100\n")
+    with pytest.raises(CommandError, match="cannot train: .*missing column.*windspeed"):
+        run("train", "--data", str(bad))
+    assert ModelVersion.objects.count() == 0
+
+
+def test_train_with_a_bad_csv_exits_non_zero_without_a_traceback(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,temperature,humidity,windspeed,count\n2011-01-01,hot,50,5,100\n")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], env=env, check=True)
+    result = subprocess.run([sys.executable, "manage.py", "train", "--data", str(bad)],
+                            env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"CommandError: cannot train: {bad}: line 2: temperature 'hot' is not a finite number"
+    )
+
+
+def test_models_list_shows_id_cv_mae_and_the_active_one(make_version):
+    active = make_version(active=True)
+    other = make_version()
+    output = run("models", "list")
+    active_line = next(line for line in output.splitlines() if line.strip().startswith(str(active.pk)))
+    other_line = next(line for line in output.splitlines() if line.strip().startswith(str(other.pk)))
+    assert f"{active.cv_mae:.1f}" in active_line and active_line.rstrip().endswith("*")
+    assert not other_line.rstrip().endswith("*")
+
+
+def test_models_activate_and_rollback(make_version):
+    first = make_version()
+    second = make_version()
+    run("models", "activate", str(first.pk))
+    assert f"Model version v{second.pk} is now active." in run("models", "activate", str(second.pk))
+    assert f"Model version v{first.pk} is now active." in run("models", "rollback")
+    assert ModelVersion.objects.get(is_active=True).pk == first.pk
+
+
+def test_models_activate_unknown_id_is_a_clear_error(db):
+    with pytest.raises(CommandError, match="there is no model version 424242"):
+        run("models", "activate", "424242")
+
+
+def test_ensure_model_trains_once_then_keeps_the_active_model(db):
+    assert "trained and activated" in run("ensure_model")
+    assert "is active" in run("ensure_model")
+    assert ModelVersion.objects.count() == 1
+
+
+def test_createsuperuser_noinput_uses_the_environment_password(db, monkeypatch, client):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a-long-admin-password")
+    call_command("createsuperuser", "--noinput", "--username", "boss", "--email", "boss@example.com",
+                 stdout=io.StringIO())
+    assert get_user_model().objects.get(username="boss").is_staff
+    assert client.login(username="boss", password="a-long-admin-password")

@@ -1,0 +1,110 @@
+"""The model service: loading the active model from the database, predicting, recording."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ml import model_io
+from predictor import services, versions
+from predictor.models import ModelVersion, Prediction
+
+INPUTS = {"temperature": 20.0, "humidity": 60.0, "windspeed": 12.0}
+
+
+def test_prediction_is_recorded_with_the_model_version_that_made_it(active_version, trained):
+    prediction = services.predict_and_record(**INPUTS, source="form")
+    stored = Prediction.objects.get(pk=prediction.pk)
+    expected = model_io.predict(trained.booster, np.array([[20.0, 60.0, 12.0]]))[0]
+    assert stored.model_version_id == active_version.pk
+    assert stored.predicted_count == pytest.approx(float(expected))
+    assert (stored.temperature, stored.humidity, stored.windspeed, stored.source) == (20.0, 60.0, 12.0, "form")
+    assert stored.outside_training_range is False
+
+
+def test_warm_dry_calm_days_predict_more_rentals_than_cold_wet_windy_ones(active_version):
+    warm = services.predict_and_record(temperature=25, humidity=50, windspeed=8, source="form")
+    cold = services.predict_and_record(temperature=2, humidity=90, windspeed=30, source="form")
+    assert warm.predicted_count > cold.predicted_count + 1000
+
+
+def test_inputs_outside_the_training_range_are_accepted_and_flagged(active_version):
+    prediction = services.predict_and_record(temperature=-30, humidity=60, windspeed=12, source="api")
+    assert prediction.outside_training_range is True
+    assert services.out_of_range_features(active_version.feature_ranges, {**INPUTS, "temperature": -30}) == ["temperature"]
+    assert Prediction.objects.filter(pk=prediction.pk, outside_training_range=True).exists()
+
+
+def test_many_rows_are_predicted_in_order_and_stored_together(active_version):
+    rows = [{**INPUTS, "temperature": float(t)} for t in range(0, 30, 3)]
+    predictions = services.predict_many_and_record(rows=rows, source="batch")
+    assert [p.temperature for p in predictions] == [row["temperature"] for row in rows]
+    assert Prediction.objects.filter(source="batch").count() == len(rows)
+    single = services.get_active_model().predict(np.array([[27.0, 60.0, 12.0]]))[0]
+    assert predictions[-1].predicted_count == pytest.approx(float(single))
+
+
+def test_without_an_active_model_the_service_refuses_and_stores_nothing(make_version):
+    make_version(active=False)
+    with pytest.raises(services.ModelUnavailable, match="no model version is active"):
+        services.predict_and_record(**INPUTS, source="form")
+    assert Prediction.objects.count() == 0
+
+
+def test_a_newly_activated_version_is_used_after_the_refresh_interval(make_version, settings):
+    settings.MODEL_REFRESH_SECONDS = 0
+    first = make_version(active=True)
+    assert services.get_active_model().version_id == first.pk
+    second = make_version()
+    versions.activate_model_version(version_id=second.pk)
+    assert services.predict_and_record(**INPUTS, source="api").model_version_id == second.pk
+
+
+def test_the_cached_model_is_reused_within_the_refresh_interval(make_version, settings, django_assert_num_queries):
+    settings.MODEL_REFRESH_SECONDS = 3600
+    make_version(active=True)
+    services.get_active_model()
+    with django_assert_num_queries(0):
+        services.get_active_model()
+
+
+def test_a_corrupted_artifact_is_refused_and_the_loaded_model_keeps_serving(make_version, settings):
+    settings.MODEL_REFRESH_SECONDS = 0
+    good = make_version(active=True)
+    services.get_active_model()
+    bad = make_version()
+    ModelVersion.objects.filter(pk=bad.pk).update(sha256="0" * 64)
+    versions.activate_model_version(version_id=bad.pk)
+
+    prediction = services.predict_and_record(**INPUTS, source="api")
+    status = services.model_status()
+    assert prediction.model_version_id == good.pk
+    assert status["ready"] is False
+    assert f"model version {bad.pk} refused" in status["reason"] and "sha256" in status["reason"]
+
+
+def test_a_corrupted_artifact_with_nothing_loaded_makes_the_service_unavailable(make_version):
+    bad = make_version(active=True)
+    ModelVersion.objects.filter(pk=bad.pk).update(artifact=b"garbage", sha256=model_io.sha256(b"garbage"))
+    with pytest.raises(services.ModelUnavailable, match="not a loadable XGBoost model"):
+        services.get_active_model()
+
+
+def test_predictions_are_append_only(active_version):
+    prediction = services.predict_and_record(**INPUTS, source="form")
+    stored = Prediction.objects.get(pk=prediction.pk)
+    stored.predicted_count = 1
+    with pytest.raises(ValueError, match="append-only"):
+        stored.save()
+    with pytest.raises(ValueError, match="append-only"):
+        stored.delete()
+
+
+def test_the_web_path_never_imports_pandas_or_the_training_code():
+    code = (
+        "import os, sys; os.environ['DJANGO_SETTINGS_MODULE']='tests.settings';"
+        "from bikesite.wsgi import application; import bikesite.urls, predictor.views, predictor.admin;"
+        "print(sorted(m for m in ('pandas', 'ml.training', 'sklearn') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

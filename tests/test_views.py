@@ -1,0 +1,113 @@
+"""The public pages: form, Post/Redirect/Get, result page, errors, health and readiness."""
+import re
+import uuid
+
+import pytest
+from django.test import Client
+
+from predictor.models import Prediction
+
+VALID = {"temperature": "20", "humidity": "60", "windspeed": "12"}
+
+
+def test_form_page_shows_the_three_labelled_fields_with_units(client, active_version):
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for name, label in [("temperature", "Temperature"), ("humidity", "Humidity"), ("windspeed", "Wind speed")]:
+        assert f'<label for="id_{name}">{label}</label>' in html
+        assert re.search(rf'<input type="number" name="{name}"[^>]*aria-describedby="id_{name}_helptext"', html)
+    assert "°C" in html and "km/h" in html
+    assert "/static/css/site.css" in html
+
+
+def test_valid_post_records_once_and_redirects_to_the_result_page(client, active_version):
+    response = client.post("/", VALID)
+    prediction = Prediction.objects.get()
+    assert response.status_code == 303
+    assert response["Location"] == f"/predictions/{prediction.pk}/"
+    assert prediction.source == "form" and prediction.model_version_id == active_version.pk
+
+
+def test_result_page_shows_the_whole_number_inputs_and_model_version(client, active_version):
+    client.post("/", VALID)
+    prediction = Prediction.objects.get()
+    html = client.get(f"/predictions/{prediction.pk}/").content.decode()
+    assert f"<strong>{prediction.rounded_count:,}</strong>" in html
+    assert "20 °C" in html and "60 %" in html and "12 km/h" in html
+    assert f"model version {active_version.pk}" in html
+    assert 'href="/?temperature=20.0&amp;humidity=60.0&amp;windspeed=12.0"' in html
+
+
+def test_reloading_the_result_page_records_nothing(client, active_version):
+    client.post("/", VALID)
+    url = f"/predictions/{Prediction.objects.get().pk}/"
+    for _ in range(3):
+        assert client.get(url).status_code == 200
+    assert Prediction.objects.count() == 1
+
+
+def test_change_inputs_link_prefills_the_form(client, active_version):
+    html = client.get("/?temperature=20.5&humidity=60&windspeed=12").content.decode()
+    assert 'value="20.5"' in html
+
+
+def test_invalid_post_returns_400_with_field_errors_and_stores_nothing(client, active_version):
+    response = client.post("/", {**VALID, "humidity": "140", "windspeed": "fast"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Humidity must be at most 100 %." in html
+    assert "Enter the wind speed as a number in km/h." in html
+    assert 'aria-invalid="true"' in html
+    assert Prediction.objects.count() == 0
+
+
+def test_post_without_csrf_token_is_forbidden(active_version):
+    response = Client(enforce_csrf_checks=True).post("/", VALID)
+    assert response.status_code == 403
+    assert Prediction.objects.count() == 0
+
+
+def test_inputs_outside_the_training_range_are_flagged_on_the_result_page(client, active_version):
+    client.post("/", {**VALID, "temperature": "45"})
+    html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
+    assert "Outside what the model has seen" in html and "Your temperature lies outside" in html
+
+
+def test_inputs_inside_the_training_range_are_not_flagged(client, active_version):
+    client.post("/", VALID)
+    html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
+    assert "Outside what the model has seen" not in html
+
+
+def test_unknown_prediction_is_404(client, active_version):
+    assert client.get(f"/predictions/{uuid.uuid4()}/").status_code == 404
+
+
+def test_without_an_active_model_the_form_answers_503_and_stores_nothing(client, make_version):
+    make_version(active=False)
+    response = client.post("/", VALID)
+    assert response.status_code == 503
+    assert "temporarily unavailable" in response.content.decode()
+    assert Prediction.objects.count() == 0
+
+
+def test_healthz_answers_while_the_process_lives(client, db):
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_is_ok_with_an_active_model(client, active_version):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "model_version": active_version.pk}
+
+
+def test_readyz_is_503_with_the_reason_without_an_active_model(client, db):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["reason"] == "no model version is active"
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+def test_form_page_refuses_other_methods(client, active_version, method):
+    assert getattr(client, method)("/").status_code == 405
