@@ -17,3 +17,6 @@ errorlog = "-"
 # Heroku's router adds X-Request-ID; log it with every request.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}i)s'
 forwarded_allow_ips = "*"
+# gunicorn's runtime control socket is not used on Heroku, and would collide between
+# several gunicorn masters on one machine (tests start more than one).
+control_socket_disable = True
