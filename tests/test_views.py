@@ -5,6 +5,7 @@ import uuid
 import pytest
 from django.test import Client
 
+from predictor import services
 from predictor.models import Prediction
 
 VALID = {"temperature": "20", "humidity": "60", "windspeed": "12"}
@@ -111,3 +112,50 @@ def test_readyz_is_503_with_the_reason_without_an_active_model(client, db):
 @pytest.mark.parametrize("method", ["put", "delete", "patch"])
 def test_form_page_refuses_other_methods(client, active_version, method):
     assert getattr(client, method)("/").status_code == 405
+
+
+def test_form_page_says_what_the_model_knows_and_its_cv_mae(client, active_version):
+    html = client.get("/").content.decode()
+    assert "Capital Bikeshare in Washington D.C." in html and "2011" in html
+    assert f"off by about {active_version.cv_mae:.0f} rentals a day on average" in html
+
+
+def test_result_page_has_a_what_if_chart_per_input_with_text_alternatives(client, active_version):
+    client.post("/", VALID)
+    html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
+    for name in ["temperature", "humidity", "windspeed"]:
+        assert f'id="what-if-{name}"' in html
+    assert html.count('role="img"') == 3
+    assert html.count("<title id=") == 3 and html.count("<figcaption>") == 3
+    assert "At your 20 °C: about" in html
+
+
+def test_result_page_says_when_the_curves_come_from_a_newer_model(client, active_version, make_version):
+    from predictor import versions
+
+    client.post("/", VALID)
+    newer = make_version()
+    versions.activate_model_version(version_id=newer.pk)
+    services.forget_loaded_model()  # as a worker would after MODEL_REFRESH_SECONDS
+    html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
+    assert f"These curves come from model version {newer.pk}" in html
+
+
+def test_result_page_still_shows_the_forecast_without_an_active_model(client, active_version):
+    client.post("/", VALID)
+    active_version.is_active = False
+    active_version.save()
+    services.forget_loaded_model()
+    response = client.get(f"/predictions/{Prediction.objects.get().pk}/")
+    assert response.status_code == 200
+    assert 'role="img"' not in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/", "result"])
+def test_public_pages_have_no_inline_script_style_or_event_handlers(client, active_version, path):
+    client.post("/", VALID)
+    if path == "result":
+        path = f"/predictions/{Prediction.objects.get().pk}/"
+    html = client.get(path).content.decode()
+    assert "<script" not in html and "<style" not in html and "style=" not in html
+    assert not re.search(r"<[^>]+\son[a-z]+=", html)
