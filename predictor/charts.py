@@ -97,8 +97,9 @@ def _x_axis(scale: Scale, ticks: list[tuple[float, str]], label: str) -> list[st
     return parts
 
 
-def _band(x_scale: Scale, low: float, high: float, label: str) -> list[str]:
-    """The shaded training range, clipped to the plot."""
+def _band(x_scale: Scale, low: float, high: float, label: str, label_at_top: bool = False) -> list[str]:
+    """The shaded training range, clipped to the plot, and its label (drawn after it, for charts whose
+    bars would hide a label: the caller appends the last element after its marks)."""
     x0 = max(x_scale(low), MARGIN_LEFT)
     x1 = min(x_scale(high), WIDTH - MARGIN_RIGHT)
     if x1 <= x0:
@@ -106,7 +107,8 @@ def _band(x_scale: Scale, low: float, high: float, label: str) -> list[str]:
     height = HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
     return [
         f'<rect x="{x0}" y="{MARGIN_TOP}" width="{round(x1 - x0, 2)}" height="{height}" class="chart-band"/>',
-        _text(round((x0 + x1) / 2, 2), HEIGHT - MARGIN_BOTTOM - 6, label, "chart-band-label"),
+        _text(round((x0 + x1) / 2, 2), MARGIN_TOP + 12 if label_at_top else HEIGHT - MARGIN_BOTTOM - 6, label,
+              "chart-band-label"),
     ]
 
 
@@ -218,8 +220,8 @@ def histogram(*, edges: list[float], counts: list[int], title: str, description:
     y_ticks = nice_ticks(0.0, max(counts + [1]))
     y_scale = Scale(0.0, y_ticks[-1], *_plot_y())
     parts = _open(chart_id, title, description, "chart--histogram")
-    if band:
-        parts += _band(x_scale, *band, band_label)
+    band_parts = _band(x_scale, *band, band_label, label_at_top=True) if band else []
+    parts += band_parts[:1]
     parts += _y_axis(y_scale, y_ticks, "predictions")
     x_ticks = [t for t in nice_ticks(edges[0], edges[-1], 7) if edges[0] <= t <= edges[-1]]
     parts += _x_axis(x_scale, [(t, number(t, x_digits)) for t in x_ticks], x_label)
@@ -228,5 +230,6 @@ def histogram(*, edges: list[float], counts: list[int], title: str, description:
             x0, x1, y = x_scale(low), x_scale(high), y_scale(value)
             parts.append(f'<rect x="{x0 + 0.5}" y="{y}" width="{max(round(x1 - x0 - 1, 2), 1)}" '
                          f'height="{round(y_scale(0) - y, 2)}" class="chart-series"/>')
+    parts += band_parts[1:]  # the band's label above the bars
     parts.append("</svg>")
     return mark_safe("".join(parts))

@@ -82,3 +82,59 @@ def what_if_figures(what_if) -> list[Figure]:
         figures.append(Figure(key=name, heading=f"If the {label.lower()} were different", chart=chart,
                               caption=caption))
     return figures
+
+
+# --- The admin history dashboard -------------------------------------------------------------
+
+SOURCE_CSS = {"form": "form", "api": "api", "batch": "batch"}
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f} %" if whole else "0 %"
+
+
+def per_day_figure(summary, source_labels: dict) -> Figure:
+    days = summary.period.days
+    totals = [sum(values[i] for values in summary.per_day.values()) for i in range(len(days))]
+    by_source = ", ".join(f"{number(sum(values))} {source_labels[source].lower()}"
+                          for source, values in summary.per_day.items())
+    caption = f"{number(summary.total)} predictions from {days[0]:%-d %b %Y} to {days[-1]:%-d %b %Y}: {by_source}."
+    if summary.total:
+        busiest = max(range(len(days)), key=totals.__getitem__)
+        caption += f" The busiest day was {days[busiest]:%-d %b} with {number(totals[busiest])}."
+    chart = charts.stacked_columns(
+        labels=[f"{day:%-d %b}" for day in days],
+        series=[(source_labels[source], SOURCE_CSS.get(source, "form"), values)
+                for source, values in summary.per_day.items()],
+        title="Predictions per day, by source", description=caption, y_label="predictions")
+    return Figure(key="per-day", heading="Predictions per day", chart=chart, caption=caption)
+
+
+def per_version_figure(summary) -> Figure:
+    rows = [row for row in summary.versions if row.predictions] or summary.versions[:1]
+    items = [(f"v{row.version.pk}{' (active)' if row.version.is_active else ''}", float(row.predictions))
+             for row in rows]
+    parts = [f"version {row.version.pk}: {number(row.predictions)} ({_share(row.predictions, summary.total)}, "
+             f"{number(row.outside)} outside its training range)" for row in rows if row.predictions]
+    caption = ("Predictions per model version in the period: " + "; ".join(parts) + ".") if parts else \
+        "No predictions in the period."
+    chart = charts.bar_chart(items=items, title="Predictions per model version", description=caption)
+    return Figure(key="per-version", heading="Predictions per model version", chart=chart, caption=caption)
+
+
+def drift_figures(summary) -> list[Figure]:
+    figures = []
+    for histogram in summary.histograms:
+        label, unit, _, digits = FEATURE_WORDS[histogram.feature]
+        if histogram.training_range:
+            low, high = histogram.training_range
+            caption = (f"{number(histogram.outside)} of the latest {number(summary.sample_size)} predictions "
+                       f"({_share(histogram.outside, summary.sample_size)}) had a {label.lower()} outside the active "
+                       f"model's training range, {amount(low)} to {amount(high)} {unit} (shaded).")
+        else:
+            caption = f"{label} of the period's predictions; no model is active to compare with."
+        chart = charts.histogram(edges=histogram.edges, counts=histogram.counts, x_label=f"{label} ({unit})",
+                                 title=f"{label} of the inputs against the training range", description=caption,
+                                 band=histogram.training_range, x_digits=digits)
+        figures.append(Figure(key=f"drift-{histogram.feature}", heading=label, chart=chart, caption=caption))
+    return figures
