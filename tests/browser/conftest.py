@@ -94,7 +94,10 @@ def phone_page(browser, live_server):
 def axe():
     """Run axe-core on a page; returns the serious and critical violations."""
     if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `npm ci` (package.json pins axe-core)")
+        message = f"{AXE} is missing: run `npm ci` (package-lock.json pins axe-core)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     source = AXE.read_text()
 
     def check(page) -> list[dict]:
