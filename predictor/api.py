@@ -10,6 +10,7 @@ import logging
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -156,6 +157,12 @@ def active_model(request):
 @api_view("GET", "HEAD")
 def openapi_document(request):
     return JsonResponse(openapi.document())
+
+
+@api_view("GET", "HEAD")
+def docs_page(request):
+    """A human-readable, try-it-out view of the OpenAPI document (no CDN, CSP-clean)."""
+    return render(request, "api/docs.html", openapi.docs_context())
 
 
 @csrf_exempt

@@ -1,4 +1,6 @@
 """The OpenAPI 3 description of the JSON API, built from the same bounds the form enforces."""
+import json
+
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
 from predictor.forms import PredictionForm
 
@@ -140,3 +142,30 @@ def document() -> dict:
             },
         }},
     }
+
+
+EXAMPLES = {
+    "createPrediction": {"temperature": 20, "humidity": 60, "windspeed": 12},
+    "createBatch": {"inputs": [{"temperature": 20, "humidity": 60, "windspeed": 12},
+                               {"temperature": 5, "humidity": 85, "windspeed": 25}]},
+}
+
+
+def docs_context() -> dict:
+    """The document, flattened into one entry per operation for the docs page."""
+    spec = document()
+    operations = []
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            example = EXAMPLES.get(operation["operationId"])
+            parameters = operation.get("parameters", [])
+            operations.append({
+                "id": operation["operationId"],
+                "method": method.upper(),
+                "path": path,
+                "summary": operation["summary"],
+                "responses": sorted(operation["responses"].items()),
+                "path_parameter": parameters[0]["name"] if parameters else None,
+                "example": json.dumps(example, indent=2) if example else "",
+            })
+    return {"document": spec, "operations": operations}

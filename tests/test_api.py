@@ -196,3 +196,13 @@ def test_openapi_document_describes_every_endpoint(client, db):
                                       "/api/v1/openapi.json"}
     humidity = document["components"]["schemas"]["PredictionInput"]["properties"]["humidity"]
     assert (humidity["minimum"], humidity["maximum"]) == (0, 100)
+
+
+def test_docs_page_lists_every_operation_with_a_try_it_form(client, db):
+    response = client.get("/api/v1/docs")
+    html = response.content.decode()
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    for path in ["/api/v1/predictions", "/api/v1/predictions/batch", "/api/v1/models/active"]:
+        assert f"<code>{path}</code>" in html
+    assert html.count('class="api-try"') == 5
+    assert "/static/js/api-docs.js" in html and "<script>" not in html
