@@ -13,7 +13,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 400, 220
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 56, 14, 14, 44
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 56, 14, 16, 44
 
 _ids = count(1)
 
@@ -107,7 +107,8 @@ def _band(x_scale: Scale, low: float, high: float, label: str, label_at_top: boo
     height = HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
     return [
         f'<rect x="{x0}" y="{MARGIN_TOP}" width="{round(x1 - x0, 2)}" height="{height}" class="chart-band"/>',
-        _text(round((x0 + x1) / 2, 2), MARGIN_TOP + 12 if label_at_top else HEIGHT - MARGIN_BOTTOM - 6, label,
+        # At the top: in the margin above the plot, clear of any bar.
+        _text(round((x0 + x1) / 2, 2), MARGIN_TOP - 3 if label_at_top else HEIGHT - MARGIN_BOTTOM - 6, label,
               "chart-band-label"),
     ]
 

@@ -57,6 +57,16 @@ def what_if_caption(curve) -> str:
     return text
 
 
+def training_range_words(feature_ranges: dict) -> list[str]:
+    """["temperature −5.2 to 31.9 °C", ...] for the note on forecasts outside the training range."""
+    return [f"{FEATURE_WORDS[name][0].lower()} {amount(low)} to {amount(high)} {FEATURE_WORDS[name][1]}"
+            for name, (low, high) in feature_ranges.items() if name in FEATURE_WORDS]
+
+
+def feature_label(name: str) -> str:
+    return FEATURE_WORDS[name][0].lower()
+
+
 def what_if_description(curve) -> str:
     """What the chart shows, for people who cannot see it."""
     label, unit, _, _ = FEATURE_WORDS[curve.feature]
@@ -87,6 +97,7 @@ def what_if_figures(what_if) -> list[Figure]:
 # --- The admin history dashboard -------------------------------------------------------------
 
 SOURCE_CSS = {"form": "form", "api": "api", "batch": "batch"}
+SOURCE_WORDS = {"form": "from the web form", "api": "through the API", "batch": "in API batches"}
 
 
 def _share(part: int, whole: int) -> str:
@@ -96,7 +107,7 @@ def _share(part: int, whole: int) -> str:
 def per_day_figure(summary, source_labels: dict) -> Figure:
     days = summary.period.days
     totals = [sum(values[i] for values in summary.per_day.values()) for i in range(len(days))]
-    by_source = ", ".join(f"{number(sum(values))} {source_labels[source].lower()}"
+    by_source = ", ".join(f"{number(sum(values))} {SOURCE_WORDS.get(source, source_labels[source])}"
                           for source, values in summary.per_day.items())
     caption = f"{number(summary.total)} predictions from {days[0]:%-d %b %Y} to {days[-1]:%-d %b %Y}: {by_source}."
     if summary.total:
@@ -128,7 +139,8 @@ def drift_figures(summary) -> list[Figure]:
         label, unit, _, digits = FEATURE_WORDS[histogram.feature]
         if histogram.training_range:
             low, high = histogram.training_range
-            caption = (f"{number(histogram.outside)} of the latest {number(summary.sample_size)} predictions "
+            which = "the latest " if summary.sample_size < summary.total else "the "
+            caption = (f"{number(histogram.outside)} of {which}{number(summary.sample_size)} predictions "
                        f"({_share(histogram.outside, summary.sample_size)}) had a {label.lower()} outside the active "
                        f"model's training range, {amount(low)} to {amount(high)} {unit} (shaded).")
         else:

@@ -48,8 +48,9 @@ def result_page(request, prediction_id):
     inputs = {name: getattr(prediction, name) for name in FEATURES}
     context = {
         "prediction": prediction,
-        "outside": services.out_of_range_features(prediction.model_version.feature_ranges, inputs),
-        "training_ranges": prediction.model_version.feature_ranges,
+        "outside": [figures.feature_label(name) for name in
+                    services.out_of_range_features(prediction.model_version.feature_ranges, inputs)],
+        "training_ranges": figures.training_range_words(prediction.model_version.feature_ranges),
         "change_url": reverse("predictor:predict") + "?" + urlencode(inputs),
     }
     try:

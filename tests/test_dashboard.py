@@ -104,7 +104,7 @@ def test_dashboard_shows_the_chosen_period_with_charts_and_versions_side_by_side
     assert response.status_code == 200
     assert "<strong>4</strong> predictions from 9 Mar 2026 to 15 Mar 2026" in html
     assert html.count('role="img"') == 5  # per day, per version, three inputs
-    assert "1 of the latest 4 predictions (25 %) had a temperature outside" in html
+    assert "1 of the 4 predictions (25 %) had a temperature outside" in html
     assert f"{active_version.cv_mae:.1f}" in html and "Model versions side by side" in html
     assert "<script" not in html.split('id="content-main"')[1] and "style=" not in html.split('id="content-main"')[1]
 

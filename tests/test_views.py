@@ -159,3 +159,10 @@ def test_public_pages_have_no_inline_script_style_or_event_handlers(client, acti
     html = client.get(path).content.decode()
     assert "<script" not in html and "<style" not in html and "style=" not in html
     assert not re.search(r"<[^>]+\son[a-z]+=", html)
+
+
+def test_outside_note_names_the_inputs_and_ranges_in_words_and_units(client, active_version):
+    client.post("/", {**VALID, "windspeed": "40"})
+    html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
+    assert "Your wind speed lies outside" in html
+    assert "wind speed 1.5 to 34 km/h" in html and "temperature −5.2 to 31.9 °C" in html
