@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from django.utils.safestring import SafeString
 
 from predictor import charts
-from predictor.charts import amount, number
+from predictor.charts import amount, number, signed
 
 FEATURE_WORDS = {
     # name: (label, unit, what more of it means, decimals on the axis)
     "temperature": ("Temperature", "°C", "warmer", 0),
     "humidity": ("Humidity", "%", "more humid", 0),
     "windspeed": ("Wind speed", "km/h", "windier", 0),
+    "dew_point": ("Dew point", "°C", "muggier", 0),  # derived from temperature and humidity
 }
 
 
@@ -55,6 +56,31 @@ def what_if_caption(curve) -> str:
     if not low <= curve.given <= high:
         text += " Beyond the shaded range the model saw no days, so its curve just stays level there."
     return text
+
+
+def contributions_reading(explanation) -> str:
+    """One line: the average day, what pushes this day up most and down most, and the total."""
+    named = [(FEATURE_WORDS.get(name, (name,))[0].lower(), value) for name, value in explanation.contributions.items()]
+    up = max(named, key=lambda item: item[1])
+    down = min(named, key=lambda item: item[1])
+    parts = []
+    if round(up[1]) > 0:
+        parts.append(f"the {up[0]} adds the most ({signed(up[1])})")
+    if round(down[1]) < 0:
+        parts.append(f"the {down[0]} takes away the most ({signed(down[1])})")
+    effect = " and ".join(parts) if parts else "no input moves it much"
+    return (f"An average day has about {number(explanation.base)} rentals; for this day {effect}, "
+            f"giving about {number(max(explanation.prediction, 0.0))}.")
+
+
+def contributions_figure(explanation) -> Figure:
+    reading = contributions_reading(explanation)
+    items = [(FEATURE_WORDS.get(name, (name,))[0], value) for name, value in explanation.contributions.items()]
+    description = "Bar chart of each input's contribution in rentals: " + "; ".join(
+        f"{label} {signed(value)}" for label, value in items) + f". Average day: {number(explanation.base)}."
+    chart = charts.bar_chart(items=items, title="What each input adds to or takes from an average day",
+                             description=description, value_label=signed, diverging=True)
+    return Figure(key="contributions", heading="Why this number", chart=chart, caption=reading)
 
 
 def training_range_words(feature_ranges: dict) -> list[str]:
