@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import xgboost as xgb
 
+from ml.dataset import FEATURES
 from ml.features import MODEL_FEATURES, design_matrix, monotone_constraints
 
 BASE_PARAMS = {
@@ -42,7 +43,7 @@ def model_params(max_depth: int, rounds: int, features=MODEL_FEATURES) -> dict:
 
 def fit(rows: np.ndarray, y: np.ndarray, params: dict) -> xgb.Booster:
     """Fit on rows of the three inputs; the features and rounds come from params. Same data, same model."""
-    names = list(params.get("features") or MODEL_FEATURES)
+    names = list(params.get("features") or FEATURES)  # versions from before derived features
     xgb_params = {key: value for key, value in params.items() if key not in ("rounds", "features")}
     matrix = xgb.DMatrix(design_matrix(rows, names), label=y, feature_names=names, nthread=1)
     return xgb.train(xgb_params, matrix, num_boost_round=int(params["rounds"]))

@@ -2,8 +2,10 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from ml.tuning import SearchSpace, model_params
 from predictor import versions
 from predictor.models import ModelVersion
+from tests.conftest import store_fixed_model
 
 
 def test_the_database_refuses_two_active_versions(make_version):
@@ -58,12 +60,38 @@ def test_training_stores_metrics_ranges_and_fingerprint(db, bundled_dataset):
     assert version.params["max_depth"] == 2
 
 
-def test_a_better_model_replaces_a_worse_active_one(make_version):
-    worse = make_version(active=True)
-    ModelVersion.objects.filter(pk=worse.pk).update(metrics={"cv": {"mae": 9999.0, "rmse": 1, "r2": 0}})
+def test_a_better_model_replaces_a_worse_active_one(db, bundled_dataset):
+    worse = store_fixed_model(bundled_dataset, model_params(max_depth=1, rounds=20), active=True)
     outcome = versions.train_model_version()
-    assert outcome.activated and "beats" in outcome.reason
+    assert outcome.activated and f"beats the active {worse} by" in outcome.reason
+    assert outcome.comparison.new_mae < outcome.comparison.active_mae
     assert ModelVersion.objects.get(is_active=True).pk == outcome.version.pk
+
+
+def test_the_active_model_is_judged_on_the_new_data_not_by_its_stored_figures(db, bundled_dataset):
+    # It claims a near-perfect MAE from some other data; re-evaluated on these days it is weak.
+    boastful = store_fixed_model(bundled_dataset, model_params(max_depth=1, rounds=20), active=True,
+                                 metrics={"cv": {"mae": 1.0, "rmse": 1.0, "r2": 1.0}})
+    outcome = versions.train_model_version()
+    assert outcome.activated
+    assert outcome.comparison.active_mae > 700 and outcome.comparison.rows == 365
+    assert outcome.version.metrics["comparison"]["against"] == boastful.pk
+
+
+def test_a_worse_new_model_is_stored_but_not_activated_and_says_who_won(db, bundled_dataset, settings):
+    champion = store_fixed_model(bundled_dataset, model_params(max_depth=2, rounds=150), active=True)
+    settings.MODEL_SEARCH = SearchSpace(rounds=(5,))  # a crippled challenger
+    outcome = versions.train_model_version()
+    assert not outcome.activated
+    assert f"the active {champion}, which wins by {-outcome.comparison.margin:.1f}" in outcome.reason
+    assert ModelVersion.objects.get(is_active=True).pk == champion.pk
+
+
+def test_a_version_stores_its_interval_offset_and_last_training_day(db):
+    version = versions.train_model_version().version
+    assert version.interval_offset > 0
+    assert 0.75 <= version.interval_coverage <= 0.85
+    assert str(version.training_last_date) == "2011-12-31"
 
 
 def test_ensure_active_model_trains_only_when_nothing_is_active(db):
