@@ -98,7 +98,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
     @admin.display(description="Live MAE (observed days)")
     def live_error_display(self, obj):
         error = observations.live_error(obj)
-        return "no unseen observed days" if error is None else f"{error.mae:.1f} over {error.days} days"
+        if error is None:
+            return "no unseen observed days"
+        return f"{error.mae:.1f} over {error.days} day{'' if error.days == 1 else 's'}"
 
     @admin.display(description="Artifact")
     def artifact_size(self, obj):
