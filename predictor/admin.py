@@ -70,6 +70,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
                     "live_error_display", "training_rows", "is_active", "activated_at")
     list_filter = ("is_active",)
     actions = ["activate_selected"]
+    list_per_page = 20  # each row's live error loads that version's artifact
     fields = ("sha256", "artifact_size", "created_at", "is_active", "activated_at", "live_error_display",
               "interval_offset", "params", "metrics", "training_data_fingerprint", "training_rows",
               "training_last_date", "feature_ranges", "notes")
