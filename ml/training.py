@@ -101,9 +101,10 @@ def nested_cross_validate(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH
         mean_baseline[test] = y[train].mean()
         linear_baseline[test] = predict_linear(fit_linear(X[train], y[train]), X[test])
         month = str(months[test][0])
-        chosen.append({"month": month, "max_depth": selection.params["max_depth"], "rounds": selection.params["rounds"]})
-        progress(f"fold {number}/{len(folds)}: held out {month}; inner CV chose depth "
-                 f"{selection.params['max_depth']}, {selection.params['rounds']} rounds; MAE {np.abs(model[test] - y[test]).mean():.0f}")
+        chosen.append({"month": month, "features": selection.params["features"],
+                       "max_depth": selection.params["max_depth"], "rounds": selection.params["rounds"]})
+        progress(f"fold {number}/{len(folds)}: held out {month}; inner CV chose {_describe(selection.params)}; "
+                 f"MAE {np.abs(model[test] - y[test]).mean():.0f}")
     result = NestedCrossValidation(model, mean_baseline, linear_baseline, covered)
     result.metrics = {
         "cv": regression_metrics(y, model),
@@ -134,9 +135,14 @@ def train(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH, progress: Prog
     progress(f"choosing the final hyper-parameters by inner CV over all {dataset.rows} days")
     selection = tuning.select(dataset.X, dataset.y, dataset.months, search)
     offset = intervals.conformal_offset(dataset.y - selection.out_of_fold)
-    progress(f"fitting the final model: depth {selection.params['max_depth']}, {selection.params['rounds']} rounds")
+    progress(f"fitting the final model: {_describe(selection.params)}")
     booster = fit(dataset.X, dataset.y, selection.params)
     metrics = dict(validation.metrics)
     metrics["interval"] = {"level": intervals.LEVEL, "offset": offset}
     metrics["train"] = regression_metrics(dataset.y, predict(booster, dataset.X))
     return TrainingResult(booster=booster, params=selection.params, interval_offset=offset, metrics=metrics)
+
+
+def _describe(params: dict) -> str:
+    dew = "with" if "dew_point" in params["features"] else "without"
+    return f"{dew} dew point, depth {params['max_depth']}, {params['rounds']} rounds"

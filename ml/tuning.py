@@ -5,6 +5,7 @@ model, so the figures reported for a model come from days its hyper-parameters n
 Inner folds hold out whole months too, in interleaved groups (e.g. Jan/May/Sep), so each inner
 fold spans the seasons and a held-out day's neighbours are held out with it.
 """
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,12 +27,13 @@ INNER_GROUPS = 4
 class SearchSpace:
     """The candidates; a round count costs nothing extra (one fit, predictions at each count)."""
 
+    feature_sets: tuple[tuple[str, ...], ...] = (FEATURES, MODEL_FEATURES)
     max_depths: tuple[int, ...] = (2,)
     rounds: tuple[int, ...] = (100, 150, 200, 250, 300, 400)
-    features: tuple[str, ...] = MODEL_FEATURES
 
 
-# Shallow trees (365 rows are memorised by deep ones) and a round count chosen by inner CV.
+# Shallow trees (365 rows are memorised by deep ones); whether the dew point helps and how many
+# rounds to boost are chosen by inner CV. Ties go to the earlier, simpler candidate.
 DEFAULT_SEARCH = SearchSpace()
 
 
@@ -69,10 +71,10 @@ def select(rows: np.ndarray, y: np.ndarray, months: np.ndarray, space: SearchSpa
         raise ValueError("choosing hyper-parameters needs data from at least two months")
     most = max(space.rounds)
     best = None
-    for depth in space.max_depths:
+    for features, depth in itertools.product(space.feature_sets, space.max_depths):
         predictions = np.empty((len(space.rounds), len(y)))
         for test in folds:
-            booster = fit(rows[~test], y[~test], model_params(depth, most, space.features))
+            booster = fit(rows[~test], y[~test], model_params(depth, most, features))
             names = booster.feature_names
             held_out = design_matrix(rows[test], names)
             for i, rounds in enumerate(space.rounds):
@@ -80,5 +82,5 @@ def select(rows: np.ndarray, y: np.ndarray, months: np.ndarray, space: SearchSpa
         errors = np.abs(predictions - y).mean(axis=1)
         i = int(np.argmin(errors))
         if best is None or errors[i] < best.mae:
-            best = Selection(model_params(depth, space.rounds[i], space.features), float(errors[i]), predictions[i])
+            best = Selection(model_params(depth, space.rounds[i], features), float(errors[i]), predictions[i])
     return best

@@ -106,7 +106,7 @@ def test_train_prints_the_nested_cv_figures_the_interval_and_its_coverage(db):
     version = ModelVersion.objects.get()
     assert "Nested leave-one-month-out cross-validation over 365 days" in output
     assert f"80 % interval: ± {version.interval_offset:.0f} rentals; it covered {version.interval_coverage:.1%}" in output
-    assert "inner CV chose depth 2" in output
+    assert "fold 12/12: held out 2011-12; inner CV chose" in output
 
 
 def test_train_says_which_model_won_and_by_how_much(db, bundled_dataset):

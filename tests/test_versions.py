@@ -2,6 +2,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from ml.dataset import FEATURES
 from ml.tuning import SearchSpace, model_params
 from predictor import versions
 from predictor.models import ModelVersion
@@ -80,7 +81,7 @@ def test_the_active_model_is_judged_on_the_new_data_not_by_its_stored_figures(db
 
 def test_a_worse_new_model_is_stored_but_not_activated_and_says_who_won(db, bundled_dataset, settings):
     champion = store_fixed_model(bundled_dataset, model_params(max_depth=2, rounds=150), active=True)
-    settings.MODEL_SEARCH = SearchSpace(rounds=(5,))  # a crippled challenger
+    settings.MODEL_SEARCH = SearchSpace(feature_sets=(FEATURES,), rounds=(5,))  # a crippled challenger
     outcome = versions.train_model_version()
     assert not outcome.activated
     assert f"the active {champion}, which wins by {-outcome.comparison.margin:.1f}" in outcome.reason

@@ -49,8 +49,8 @@ class Command(BaseCommand):
             f"of held-out days in cross-validation."
         )
         params = version.params
-        self.stdout.write(f"Final model: depth {params['max_depth']}, {params['rounds']} rounds, "
-                          f"features {', '.join(params['features'])}.")
+        self.stdout.write(f"Final model, chosen by the same inner CV over all days: depth {params['max_depth']}, "
+                          f"{params['rounds']} rounds, features {', '.join(params['features'])}.")
         if outcome.comparison is not None:
             comparison = outcome.comparison
             self.stdout.write(
