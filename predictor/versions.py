@@ -135,10 +135,18 @@ def train_model_version(*, data_path: str | Path | None = None, include_observed
             notes=notes or f"trained on {path.name}" + (" and the observed days" if include_observed else ""),
         )
         activated, reason = _activation_decision(version, previous, comparison, activate)
+        current = active_model_version()
+        if activate is None and activated and _pk(current) != _pk(previous):
+            # Someone activated another version while we trained: it was not the one we beat.
+            activated, reason = False, f"not activated: {current} was activated while training; compare again"
         if activated:
             version = activate_model_version(version_id=version.pk)
     return TrainingOutcome(version=version, activated=activated, reason=reason, previous=previous,
                            comparison=comparison)
+
+
+def _pk(version: ModelVersion | None) -> int | None:
+    return None if version is None else version.pk
 
 
 def _configured_search():

@@ -101,3 +101,27 @@ def test_ensure_active_model_trains_only_when_nothing_is_active(db):
     assert trained and not trained_again
     assert again.pk == version.pk and version.is_active
     assert ModelVersion.objects.count() == 1
+
+
+def test_a_version_from_before_named_features_is_re_evaluated_as_a_champion(db, bundled_dataset):
+    # The parameters the first release stored: no "features", the three raw inputs implied.
+    legacy_params = {"objective": "reg:squarederror", "max_depth": 2, "eta": 0.03, "monotone_constraints": "(0,-1,-1)",
+                     "seed": 0, "nthread": 1, "rounds": 300}
+    legacy = store_fixed_model(bundled_dataset, legacy_params, active=True)
+    outcome = versions.train_model_version()
+    assert outcome.comparison.active_mae == pytest.approx(572.7, abs=0.1)  # its documented CV MAE
+    assert outcome.version.metrics["comparison"]["against"] == legacy.pk
+
+
+def test_a_version_activated_by_someone_else_during_training_is_not_silently_replaced(db, bundled_dataset):
+    weak = store_fixed_model(bundled_dataset, model_params(max_depth=1, rounds=20), active=True)
+    other = store_fixed_model(bundled_dataset, model_params(max_depth=1, rounds=30))
+
+    def meanwhile(message):
+        if message.startswith("champion/challenger"):
+            versions.activate_model_version(version_id=other.pk)
+
+    outcome = versions.train_model_version(progress=meanwhile)
+    assert not outcome.activated and f"{other} was activated while training" in outcome.reason
+    assert outcome.previous.pk == weak.pk
+    assert ModelVersion.objects.get(is_active=True).pk == other.pk
