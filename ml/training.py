@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 import xgboost as xgb
 
-from ml import intervals, tuning
+from ml import intervals, model_io, tuning
 from ml.dataset import Dataset
 from ml.metrics import regression_metrics
 from ml.tuning import DEFAULT_SEARCH, SearchSpace
@@ -36,9 +36,7 @@ def fit(X: np.ndarray, y: np.ndarray, params: dict | None = None) -> xgb.Booster
 
 
 def predict(booster: xgb.Booster, X: np.ndarray) -> np.ndarray:
-    from ml.model_io import predict as predict_rows
-
-    return predict_rows(booster, X).astype(np.float64)
+    return model_io.predict(booster, X).astype(np.float64)
 
 
 def fit_linear(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -61,7 +59,7 @@ def month_folds(dataset: Dataset) -> list[np.ndarray]:
     return folds
 
 
-def cross_validate(dataset: Dataset, params: dict, progress: Progress = _quiet) -> dict:
+def cross_validate(dataset: Dataset, params: dict) -> dict:
     """Leave-one-month-out metrics of one fixed model description (no search): the yardstick
     on which a new version and the active one are compared on the same data."""
     predictions = np.empty_like(dataset.y)
