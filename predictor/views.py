@@ -52,6 +52,7 @@ def result_page(request, prediction_id):
                     services.out_of_range_features(prediction.model_version.feature_ranges, inputs)],
         "training_ranges": figures.training_range_words(prediction.model_version.feature_ranges),
         "change_url": reverse("predictor:predict") + "?" + urlencode(inputs),
+        "explanation": services.explain_prediction(prediction),
     }
     try:
         what_if = services.predict_what_if(**inputs)
