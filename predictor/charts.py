@@ -124,11 +124,12 @@ def _plot_y() -> tuple[float, float]:
 def line_chart(*, xs: list[float], ys: list[float], x_label: str, y_label: str, title: str, description: str,
                band: tuple[float, float] | None = None, band_label: str = "trained on",
                marker: tuple[float, float] | None = None, marker_label: str = "you",
-               x_digits: int = 0) -> SafeString:
-    """A line of ys against xs, an optional shaded x band, and an optional marked point."""
+               interval: tuple[list[float], list[float]] | None = None, x_digits: int = 0) -> SafeString:
+    """A line of ys against xs, an optional shaded x band, an optional pale interval (lows, highs)
+    around the line, and an optional marked point."""
     chart_id = f"chart-{next(_ids)}"
     x_scale = Scale(xs[0], xs[-1], *_plot_x())
-    y_ticks = nice_ticks(0.0, max(max(ys), 1.0))
+    y_ticks = nice_ticks(0.0, max(max(ys), max(interval[1]) if interval else 0.0, 1.0))
     y_scale = Scale(0.0, y_ticks[-1], *_plot_y())
     x_ticks = [t for t in nice_ticks(xs[0], xs[-1], 7) if xs[0] <= t <= xs[-1]]
     parts = _open(chart_id, title, description, "chart--line")
@@ -136,6 +137,10 @@ def line_chart(*, xs: list[float], ys: list[float], x_label: str, y_label: str, 
         parts += _band(x_scale, *band, band_label)
     parts += _y_axis(y_scale, y_ticks, y_label)
     parts += _x_axis(x_scale, [(t, number(t, x_digits)) for t in x_ticks], x_label)
+    if interval:
+        outline = list(zip(xs, interval[0])) + list(zip(reversed(xs), reversed(interval[1])))
+        parts.append('<polygon points="' + " ".join(f"{x_scale(x)},{y_scale(y)}" for x, y in outline)
+                     + '" class="chart-interval"/>')
     points = " ".join(f"{x_scale(x)},{y_scale(y)}" for x, y in zip(xs, ys))
     parts.append(f'<polyline points="{points}" class="chart-line" fill="none"/>')
     if marker:

@@ -14,9 +14,11 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
+from predictor import observations
 from predictor.models import ModelVersion, Prediction
 
 MAX_DAYS = 366
+VERSIONS_SHOWN = 10
 PRESETS = (7, 30, 90, 365)
 # The drift histograms show the latest inputs of the period: recent enough to show drift, and a
 # bounded read however long the period and the history are.
@@ -80,6 +82,7 @@ class VersionRow:
     version: ModelVersion
     predictions: int = 0
     outside: int = 0
+    live_error: object = None  # observations.LiveError on observed days it never saw, or None
 
 
 @dataclass
@@ -97,6 +100,7 @@ class HistorySummary:
     total: int
     per_day: dict[str, list[int]]  # source -> one count per day of the period
     versions: list[VersionRow]
+    compared: list[VersionRow] = field(default_factory=list)  # the versions side by side
     sample_size: int = 0  # the latest predictions of the period that the histograms show
     histograms: list[Histogram] = field(default_factory=list)
     active: ModelVersion | None = None
@@ -122,8 +126,13 @@ def history_summary(period: Period) -> HistorySummary:
     versions = [VersionRow(version, *per_version.get(version.pk, (0, 0)))
                 for version in ModelVersion.objects.defer("artifact").order_by("-id")]
     active = next((row.version for row in versions if row.version.is_active), None)
+    # Side by side: the newest versions and any that answered in the period (live error loads
+    # each one's artifact, so the table stays short).
+    shown = [row for index, row in enumerate(versions) if index < VERSIONS_SHOWN or row.predictions]
+    for row in shown:
+        row.live_error = observations.live_error(row.version)
     summary = HistorySummary(period=period, total=sum(map(sum, per_day.values())), per_day=per_day,
-                             versions=versions, active=active)
+                             versions=versions, compared=shown, active=active)
 
     # Drift at a glance: the latest inputs of the period (an index scan backwards on created_at,
     # bounded however long the period), binned against the active model's training range.

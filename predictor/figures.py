@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.utils.safestring import SafeString
 
+from ml.dataset import FEATURES
 from predictor import charts
 from predictor.charts import amount, number, signed
 
@@ -41,7 +42,7 @@ def what_if_caption(curve) -> str:
         zip(curve.values, curve.predictions))
     (first_x, first_y), (last_x, last_y) = inside[0], inside[-1]
     peak_x, peak_y = max(inside, key=lambda point: point[1])
-    others = " and ".join(FEATURE_WORDS[name][0].lower() for name in FEATURE_WORDS if name != curve.feature)
+    others = " and ".join(FEATURE_WORDS[name][0].lower() for name in FEATURES if name != curve.feature)
     tolerance = 0.05 * max(peak_y, 1.0)
     if peak_y - max(first_y, last_y) > tolerance:
         shape = (f"rentals are highest, about {number(peak_y)}, around {amount(peak_x)} {unit}, and fall "
@@ -101,7 +102,8 @@ def what_if_description(curve) -> str:
             f"{amount(curve.values[-1])} {unit}; vertical axis: predicted rentals, from "
             f"{number(min(curve.predictions))} to {number(max(curve.predictions))}. Shaded: the training range, "
             f"{amount(low)} to {amount(high)} {unit}. Marked: your {amount(curve.given)} {unit}, "
-            f"{number(curve.given_prediction)} rentals.")
+            f"{number(curve.given_prediction)} rentals."
+            + (" A pale band around the line shows the 80 % interval." if curve.interval_lows else ""))
 
 
 def what_if_figures(what_if) -> list[Figure]:
@@ -113,6 +115,7 @@ def what_if_figures(what_if) -> list[Figure]:
             xs=curve.values, ys=curve.predictions, x_label=f"{label} ({unit})", y_label="predicted rentals",
             title=f"Predicted rentals against {label.lower()}", description=what_if_description(curve),
             band=curve.training_range, marker=(curve.given, curve.given_prediction),
+            interval=(curve.interval_lows, curve.interval_highs) if curve.interval_lows else None,
             marker_label=f"you: {number(curve.given_prediction)}", x_digits=digits,
         )
         figures.append(Figure(key=name, heading=f"If the {label.lower()} were different", chart=chart,

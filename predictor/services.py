@@ -192,6 +192,8 @@ class Curve:
     given: float  # the user's value of this input
     given_prediction: float  # the model's answer at the user's inputs
     training_range: tuple[float, float]
+    interval_lows: list[float] | None = None  # the 80 % interval along the curve, when the version has one
+    interval_highs: list[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,8 @@ def predict_what_if(*, temperature: float, humidity: float, windspeed: float) ->
         block[:, column] = grids[name]
         blocks.append(block)
     answers = model.predict(np.vstack(blocks))
+    lows, highs = model.interval(answers)
+    has_interval = lows[0] is not None
     given_prediction = float(answers[0])
     curves, start = {}, 1
     for name in FEATURES:
@@ -238,6 +242,8 @@ def predict_what_if(*, temperature: float, humidity: float, windspeed: float) ->
             given=float(given[name]),
             given_prediction=given_prediction,
             training_range=(float(low), float(high)),
+            interval_lows=lows[start:start + count] if has_interval else None,
+            interval_highs=highs[start:start + count] if has_interval else None,
         )
         start += count
     return WhatIf(model_version=model.version_id, curves=curves)

@@ -52,8 +52,10 @@ def result_page(request, prediction_id):
                     services.out_of_range_features(prediction.model_version.feature_ranges, inputs)],
         "training_ranges": figures.training_range_words(prediction.model_version.feature_ranges),
         "change_url": reverse("predictor:predict") + "?" + urlencode(inputs),
-        "explanation": services.explain_prediction(prediction),
     }
+    explanation = services.explain_prediction(prediction)
+    if explanation is not None:
+        context["contributions"] = figures.contributions_figure(explanation)
     try:
         what_if = services.predict_what_if(**inputs)
     except services.ModelUnavailable:
@@ -61,6 +63,7 @@ def result_page(request, prediction_id):
     if what_if is not None:
         context["what_if"] = figures.what_if_figures(what_if)
         context["what_if_version"] = what_if.model_version
+        context["what_if_interval"] = what_if.curves["temperature"].interval_lows is not None
     return render(request, "predictor/result.html", context)
 
 

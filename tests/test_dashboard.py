@@ -69,7 +69,8 @@ def test_humidity_of_100_falls_in_the_last_bin(active_version):
 
 
 def test_summary_takes_a_fixed_number_of_queries_however_many_rows(history, django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):
+    # The period's GROUP BY, the versions, the latest inputs, and the live error of the one version.
+    with django_assert_max_num_queries(4):
         dashboard.history_summary(dashboard.Period.last(30, today=TODAY))
 
 
@@ -106,6 +107,7 @@ def test_dashboard_shows_the_chosen_period_with_charts_and_versions_side_by_side
     assert html.count('role="img"') == 5  # per day, per version, three inputs
     assert "1 of the 4 predictions (25 %) had a temperature outside" in html
     assert f"{active_version.cv_mae:.1f}" in html and "Model versions side by side" in html
+    assert f"± {active_version.interval_offset:.0f} ({active_version.interval_coverage * 100:.0f} %)" in html
     assert "<script" not in html.split('id="content-main"')[1] and "style=" not in html.split('id="content-main"')[1]
 
 

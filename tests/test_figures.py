@@ -1,6 +1,8 @@
 """The words beside the charts: what a person reads in a few seconds, true to the numbers."""
 import datetime as dt
 
+import pytest
+
 from predictor import figures
 from predictor.dashboard import HistorySummary, Period
 from predictor.services import Curve
@@ -45,3 +47,17 @@ def test_per_day_caption_counts_sources_and_names_the_busiest_day():
     figure = figures.per_day_figure(summary, {"form": "Web form", "api": "API", "batch": "API batch"})
     assert figure.caption == ("9 predictions from 1 Mar 2026 to 3 Mar 2026: 3 from the web form, 5 through the API, "
                               "1 in API batches. The busiest day was 2 Mar with 5.")
+
+
+def test_contributions_reading_adds_up_to_the_forecast(active_version):
+    from predictor import services
+
+    prediction = services.predict_and_record(temperature=28.0, humidity=40.0, windspeed=8.0, source="form")
+    explanation = services.explain_prediction(prediction)
+    figure = figures.contributions_figure(explanation)
+    assert explanation.prediction == pytest.approx(prediction.predicted_count, abs=1.0)
+    assert figure.caption.startswith(f"An average day has about {figures.number(explanation.base)} rentals")
+    assert figure.caption.endswith(f"giving about {figures.number(explanation.prediction)}.")
+    up = max(explanation.contributions, key=explanation.contributions.get)
+    assert f"the {figures.feature_label(up)} adds the most ({figures.signed(explanation.contributions[up])})" in figure.caption
+    assert figure.chart.count("<rect") == len(explanation.contributions)

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from predictor import services
+from predictor import figures, services
 from predictor.models import Prediction
 
 VALID = {"temperature": "20", "humidity": "60", "windspeed": "12"}
@@ -46,9 +46,10 @@ def test_result_page_shows_the_80_percent_interval_and_each_feature_s_contributi
     response = client.get(f"/predictions/{prediction.pk}/")
     html = response.content.decode()
     low, high = prediction.rounded_interval
-    assert f"80 % interval: {low:,}–{high:,} rentals" in html
-    explanation = response.context["explanation"]
-    assert f"temperature: {explanation.contributions['temperature']:.0f}" in html
+    assert f"Likely between <strong>{low:,}</strong> and <strong>{high:,}</strong> (80 % interval" in html
+    explanation = services.explain_prediction(prediction)
+    for name, value in explanation.contributions.items():
+        assert f"{figures.FEATURE_WORDS[name][0]} {figures.signed(value)}" in html  # in the chart's text
     assert explanation.prediction == pytest.approx(prediction.predicted_count, abs=0.5)
 
 
@@ -137,8 +138,8 @@ def test_result_page_has_a_what_if_chart_per_input_with_text_alternatives(client
     html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
     for name in ["temperature", "humidity", "windspeed"]:
         assert f'id="what-if-{name}"' in html
-    assert html.count('role="img"') == 3
-    assert html.count("<title id=") == 3 and html.count("<figcaption>") == 3
+    assert html.count('role="img"') == 4  # contributions and three what-if charts
+    assert html.count("<title id=") == 4 and html.count("<figcaption>") == 4
     assert "At your 20 °C: about" in html
 
 
@@ -160,7 +161,9 @@ def test_result_page_still_shows_the_forecast_without_an_active_model(client, ac
     services.forget_loaded_model()
     response = client.get(f"/predictions/{Prediction.objects.get().pk}/")
     assert response.status_code == 200
-    assert 'role="img"' not in response.content.decode()
+    html = response.content.decode()
+    assert "What if the weather were different?" not in html and 'id="what-if-' not in html
+    assert 'id="contributions"' in html  # made by the prediction's own version, active or not
 
 
 @pytest.mark.parametrize("path", ["/", "result"])
@@ -178,3 +181,10 @@ def test_outside_note_names_the_inputs_and_ranges_in_words_and_units(client, act
     html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
     assert "Your wind speed lies outside" in html
     assert "wind speed 1.5 to 34 km/h" in html and "temperature −5.2 to 31.9 °C" in html
+
+
+def test_result_page_explains_the_number_with_a_contributions_chart_and_a_reading(client, active_version):
+    client.post("/", VALID)
+    html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
+    assert 'id="contributions"' in html and "What each input adds to or takes from an average day" in html
+    assert "An average day has about" in html and "adds the most" in html

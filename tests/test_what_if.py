@@ -57,3 +57,11 @@ def test_active_version_summary_gives_the_cv_mae(active_version):
 
 def test_active_version_summary_is_none_without_an_active_model(db):
     assert services.active_version_summary() is None
+
+
+def test_what_if_curves_carry_the_versions_80_percent_interval(active_version):
+    curve = services.predict_what_if(**INPUTS).curves["temperature"]
+    offset = active_version.interval_offset
+    assert offset is not None
+    for count, low, high in zip(curve.predictions, curve.interval_lows, curve.interval_highs):
+        assert high == pytest.approx(count + offset) and low == pytest.approx(max(count - offset, 0.0))

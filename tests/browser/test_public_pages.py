@@ -20,7 +20,10 @@ def test_keyboard_user_submits_the_form_and_sees_the_result_with_its_charts(page
     assert page.get_by_role("heading", name="Forecast", level=1).is_visible()
     assert page.locator(".result-figure strong").inner_text() == f"{prediction.rounded_count:,}"
     charts = page.get_by_role("img")
-    assert charts.count() == 3
+    assert charts.count() == 4
+    assert page.get_by_role("img", name="What each input adds to or takes from an average day").is_visible()
+    assert "An average day has about" in page.locator("#contributions figcaption").inner_text()
+    assert "Likely between" in page.locator(".result-interval").inner_text()
     for name in ["temperature", "humidity", "wind speed"]:
         chart = page.get_by_role("img", name=f"Predicted rentals against {name}")
         assert chart.is_visible() and chart.bounding_box()["height"] > 100

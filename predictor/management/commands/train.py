@@ -29,8 +29,9 @@ class Command(BaseCommand):
         with_examples(parser, """
   python manage.py train                      # the bundled 2011 data; activates only if better
   python manage.py train --data days.csv --notes "2012 added"
+  python manage.py train --include-observed   # the bundled data plus the days observed since
   python manage.py train --no-activate        # store it, look at it, then `models activate ID`
-It prints each cross-validation fold as it goes (about two seconds in all on the bundled data).""")
+It prints each cross-validation fold as it goes (15 seconds or so in all on the bundled data).""")
 
     def handle(self, *args, data, include_observed, activate, notes, **options):
         progress = (lambda message: self.stdout.write(f"  {message}")) if options["verbosity"] >= 1 else (lambda m: None)
