@@ -153,18 +153,17 @@ def line_chart(*, xs: list[float], ys: list[float], x_label: str, y_label: str, 
     return mark_safe("".join(parts))
 
 
-def bar_chart(*, items: list[tuple[str, float]], title: str, description: str, value_label=number,
-              diverging: bool = False) -> SafeString:
-    """Horizontal bars, one per (label, value); diverging charts grow left or right from zero."""
+def bar_chart(*, items: list[tuple[str, float]], title: str, description: str, value_label=number) -> SafeString:
+    """Horizontal bars, one per (label, value), growing right from zero, or left when negative."""
     chart_id = f"chart-{next(_ids)}"
     row, label_width = 30, 120
     height = MARGIN_TOP + row * len(items) + 10
     low = min([0.0] + [v for _, v in items])
     high = max([0.0] + [v for _, v in items])
-    span = (high - low) or 1.0
-    # Room on either side for the value labels.
-    scale = Scale(low - (0.25 * span if diverging and low < 0 else 0), high + 0.25 * span,
-                  label_width, WIDTH - MARGIN_RIGHT)
+    # Room beside the bars for their value labels: on the left of negative ones, the right of others.
+    room = 60
+    scale = Scale(low, high if high > low else low + 1.0, label_width + (room if low < 0 else 0),
+                  WIDTH - MARGIN_RIGHT - (room if high > 0 or low == high else 0))
     parts = [
         f'<svg class="chart chart--bars" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc">',

@@ -80,7 +80,7 @@ def contributions_figure(explanation) -> Figure:
     description = "Bar chart of each input's contribution in rentals: " + "; ".join(
         f"{label} {signed(value)}" for label, value in items) + f". Average day: {number(explanation.base)}."
     chart = charts.bar_chart(items=items, title="What each input adds to or takes from an average day",
-                             description=description, value_label=signed, diverging=True)
+                             description=description, value_label=signed)
     return Figure(key="contributions", heading="Why this number", chart=chart, caption=reading)
 
 

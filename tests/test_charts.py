@@ -33,7 +33,7 @@ def test_two_charts_on_one_page_have_distinct_ids():
 
 
 def test_charts_carry_no_inline_style_or_script():
-    for markup in [line(), charts.bar_chart(items=[("a", 1.0), ("b", -2.0)], title="t", description="d", diverging=True),
+    for markup in [line(), charts.bar_chart(items=[("a", 1.0), ("b", -2.0)], title="t", description="d"),
                    charts.stacked_columns(labels=["1 Nov", "2 Nov"], series=[("Web form", "form", [1, 2])],
                                           title="t", description="d", y_label="predictions"),
                    charts.histogram(edges=[0, 1, 2], counts=[3, 4], title="t", description="d", x_label="x")]:
@@ -57,8 +57,7 @@ def test_text_in_charts_is_escaped():
 
 
 def test_diverging_bars_grow_left_for_negative_values():
-    svg = parse(charts.bar_chart(items=[("Temperature", 800.0), ("Humidity", -300.0)], title="t", description="d",
-                                 value_label=charts.signed, diverging=True))
+    svg = parse(charts.bar_chart(items=[("Temperature", 800.0), ("Humidity", -300.0)], title="t", description="d", value_label=charts.signed))
     up, down = svg.findall(f"{SVG}rect")
     assert "chart-bar--down" in down.get("class") and "chart-bar--down" not in up.get("class")
     assert float(down.get("x")) + float(down.get("width")) <= float(up.get("x")) + 0.01
