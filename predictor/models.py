@@ -77,3 +77,17 @@ class Prediction(models.Model):
     @property
     def rounded_count(self) -> int:
         return max(0, round(self.predicted_count))
+
+
+class RateLimitCounter(models.Model):
+    """POSTs counted per client IP and window, shared by every worker of every dyno.
+
+    Written only by predictor.ratelimit with one atomic upsert per request.
+    """
+
+    key = models.CharField(max_length=100, primary_key=True)
+    window_start = models.FloatField(help_text="Unix time the current window began.")
+    hits = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"{self.key}: {self.hits}"

@@ -9,3 +9,5 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # whitenoise expects STATIC_ROOT to exist; tests never run collectstatic into it.
 STATIC_ROOT = tempfile.mkdtemp(prefix="bikesite-static-")
+# Tests post from one address many times; the rate-limit tests switch it on themselves.
+RATELIMIT_ENABLED = False
