@@ -1,0 +1,82 @@
+"""Fixtures of the load and fault harness: a throwaway PostgreSQL cluster for the session, a
+fresh database per test (cloned from one migrated with a trained model), gunicorn processes."""
+import itertools
+import socket
+
+import pytest
+
+from tests.harness import web
+from tests.harness.postgres import ThrowawayPostgres
+
+PG_PORTS = range(55432, 55500)
+WEB_PORTS = range(8700, 8800)
+TEMPLATE_DB = "bikesite_template"
+_database_names = itertools.count(1)
+
+
+def free_port(candidates: range) -> int:
+    for port in candidates:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {candidates}")
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory):
+    pg = ThrowawayPostgres(free_port(PG_PORTS)).init()
+    pg.start()
+    try:
+        pg.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+        web.run_release(pg.url(TEMPLATE_DB))  # migrate + ensure_model (trains one), as Heroku's release
+        web.collectstatic()  # as Heroku's build
+        yield pg
+    finally:
+        pg.destroy()
+
+
+@pytest.fixture
+def database(cluster):
+    """A database of its own for each test: migrated, one active model, no predictions."""
+    name = f"bikesite_{next(_database_names)}"
+    cluster.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+    yield name
+    cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def start_web(cluster, database, tmp_path):
+    """start_web(**env) starts one more gunicorn (a dyno) on the test's database."""
+    started = []
+
+    def start(**env):
+        port = free_port(WEB_PORTS)
+        process = web.WebProcess(port=port, database_url=cluster.url(database),
+                                 log_path=tmp_path / f"gunicorn-{port}.log", **{"RATELIMIT_ENABLED": "0", **env})
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+_FIGURES: list[tuple[str, dict]] = []
+
+
+@pytest.fixture
+def figures(request):
+    """figures(**numbers) records what a harness test measured; printed at the end of the run."""
+    def record(**numbers):
+        _FIGURES.append((request.node.name, numbers))
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FIGURES:
+        terminalreporter.section("load and fault figures")
+        for name, numbers in _FIGURES:
+            terminalreporter.write_line(f"{name}: " + ", ".join(f"{k}={v}" for k, v in numbers.items()))
