@@ -32,6 +32,8 @@ def cluster(tmp_path_factory):
     try:
         pg.execute(f"CREATE DATABASE {TEMPLATE_DB}")
         web.run_release(pg.url(TEMPLATE_DB))  # migrate + ensure_model (trains one), as Heroku's release
+        # A second, inactive version for the tests that switch models.
+        web.manage(pg.url(TEMPLATE_DB), "train", "--no-activate", "--notes", "second version", "--verbosity", "0")
         web.collectstatic()  # as Heroku's build
         yield pg
     finally:
@@ -45,6 +47,15 @@ def database(cluster):
     cluster.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
     yield name
     cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def versions(cluster, database) -> tuple[int, int]:
+    """(the active version, an inactive one) of the test's database."""
+    rows = cluster.execute("SELECT id, is_active FROM predictor_modelversion ORDER BY id", database=database)
+    active = [pk for pk, is_active in rows if is_active]
+    inactive = [pk for pk, is_active in rows if not is_active]
+    return active[0], inactive[0]
 
 
 @pytest.fixture
