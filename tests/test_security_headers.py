@@ -64,11 +64,12 @@ def prediction(active_version):
 
 
 def public_pages(prediction):
-    return ["/", "/?temperature=1&humidity=2&windspeed=3", f"/predictions/{prediction.pk}/"]
+    return ["/", "/?temperature=1&humidity=2&windspeed=3", f"/predictions/{prediction.pk}/", "/api/v1/docs"]
 
 
 def test_every_page_sends_the_security_headers(client, prediction):
-    for url in [*public_pages(prediction), "/healthz", "/no-such-page/"]:
+    for url in [*public_pages(prediction), "/healthz", "/no-such-page/", "/api/v1/models/active",
+                "/api/v1/openapi.json", "/api/v1/no-such-endpoint"]:
         response = client.get(url)
         assert response["X-Content-Type-Options"] == "nosniff", url
         assert response["Referrer-Policy"] == "same-origin", url

@@ -74,20 +74,3 @@ def start_web(cluster, database, tmp_path):
     for process in started:
         process.stop()
 
-
-_FIGURES: list[tuple[str, dict]] = []
-
-
-@pytest.fixture
-def figures(request):
-    """figures(**numbers) records what a harness test measured; printed at the end of the run."""
-    def record(**numbers):
-        _FIGURES.append((request.node.name, numbers))
-    return record
-
-
-def pytest_terminal_summary(terminalreporter):
-    if _FIGURES:
-        terminalreporter.section("load and fault figures")
-        for name, numbers in _FIGURES:
-            terminalreporter.write_line(f"{name}: " + ", ".join(f"{k}={v}" for k, v in numbers.items()))
