@@ -59,6 +59,7 @@ def test_database_outage_under_load(start_web, cluster, database, figures):
             first_success_after_db_returned=round(first_success_after, 3))
 
     assert server.process.poll() is None, "gunicorn kept running"
+    assert "Traceback" not in server.log(), "an outage is logged in one line per request, not as a crash"
     assert len(during) > 10, "the outage was under load"
     for outcome in failures:
         assert_clear_503(outcome)
