@@ -1,5 +1,6 @@
 """PostgreSQL stopped for 5 s under load, then started again: clear 503s while it is down,
 2xx again within 5 s of its return without restarting gunicorn, and no answered row lost."""
+import http.client
 import importlib.util
 import json
 import threading
@@ -27,8 +28,19 @@ def assert_clear_503(outcome):
         assert "<h1>Forecasts are temporarily unavailable</h1>" in outcome.body
 
 
+def get(port: int, path: str) -> tuple[int, str, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.getheader("Content-Type"), response.read().decode()
+    finally:
+        conn.close()
+
+
 def test_database_outage_under_load(start_web, cluster, database, figures):
-    server = start_web()
+    # Production settings, rate limiting included: its counter lives in the database too.
+    server = start_web(RATELIMIT_ENABLED="1", RATELIMIT_REQUESTS="1000000")
     stop, result = threading.Event(), {}
     load = threading.Thread(target=lambda: result.setdefault(
         "run", run_load(ports=[server.port], clients=8, seconds=60, kinds=KINDS, stop=stop)))
@@ -37,7 +49,9 @@ def test_database_outage_under_load(start_web, cluster, database, figures):
     down_at = time.monotonic()
     cluster.stop("fast")
     stopped_at = time.monotonic()
-    time.sleep(OUTAGE_SECONDS)
+    readiness = get(server.port, "/readyz")
+    result_page = get(server.port, "/predictions/00000000-0000-4000-8000-000000000000/")
+    time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped_at)))
     restart_at = time.monotonic()
     cluster.start()
     back_at = time.monotonic()
@@ -59,6 +73,8 @@ def test_database_outage_under_load(start_web, cluster, database, figures):
             first_success_after_db_returned=round(first_success_after, 3))
 
     assert server.process.poll() is None, "gunicorn kept running"
+    assert readiness[0] == 503 and json.loads(readiness[2])["reason"].startswith("database")
+    assert result_page[0] == 503 and "temporarily unavailable" in result_page[2] and "Traceback" not in result_page[2]
     assert "Traceback" not in server.log(), "an outage is logged in one line per request, not as a crash"
     assert len(during) > 10, "the outage was under load"
     for outcome in failures:
