@@ -12,7 +12,8 @@ def boom(request):
     raise RuntimeError("an unexpected bug with internals: password=hunter2")
 
 
-urlpatterns = [path("boom/", boom), path("", include("predictor.urls"))]
+urlpatterns = [path("boom/", boom), path("api/boom", boom), path("", include("predictor.urls"))]
+handler500 = "predictor.errors.server_error"
 
 
 def assert_friendly(response, status, heading):
@@ -53,3 +54,15 @@ def test_an_unexpected_error_is_the_custom_500_without_details(db):
     response = Client(raise_request_exception=False).get("/boom/")
     assert_friendly(response, 500, "Something went wrong")
     assert "hunter2" not in response.content.decode()
+
+
+@pytest.mark.urls("tests.test_error_pages")
+def test_an_unexpected_error_under_the_api_is_a_json_500_without_details(db):
+    response = Client(raise_request_exception=False).get("/api/boom")
+    assert response.status_code == 500
+    assert response.json() == {"errors": {"request": ["Internal error; nothing was stored."]}}
+
+
+def test_a_foreign_host_header_under_the_api_is_a_json_400(client, db):
+    response = client.get("/api/v1/models/active", HTTP_HOST="evil.example")
+    assert response.status_code == 400 and response.json() == {"errors": {"request": ["Bad request."]}}

@@ -26,7 +26,7 @@ def free_port(candidates: range) -> int:
 
 
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory):
+def cluster():
     pg = ThrowawayPostgres(free_port(PG_PORTS)).init()
     pg.start()
     try:
