@@ -73,6 +73,28 @@ def test_switched_off_nothing_is_limited_or_counted(client, active_version, limi
     assert RateLimitCounter.objects.count() == 0
 
 
+@pytest.mark.parametrize("forwarded_for, remote, expected", [
+    ("203.0.113.5", "10.1.1.1", "203.0.113.5"),
+    ("1.2.3.4, 203.0.113.5", "10.1.1.1", "203.0.113.5"),
+    ("1.2.3.4,203.0.113.5 ", "10.1.1.1", "203.0.113.5"),
+    ("2001:DB8::0:1", "10.1.1.1", "2001:db8::1"),  # one spelling per address
+    ("1.2.3.4, not-an-address", "10.1.1.1", "10.1.1.1"),
+    ("", "10.1.1.1", "10.1.1.1"),
+])
+def test_client_ip_is_the_last_forwarded_address(rf, settings, forwarded_for, remote, expected):
+    settings.RATELIMIT_TRUST_X_FORWARDED_FOR = True
+    request = rf.post("/", HTTP_X_FORWARDED_FOR=forwarded_for, REMOTE_ADDR=remote)
+    assert ratelimit.client_ip(request) == expected
+
+
+def test_expired_windows_are_cleaned_up(db, monkeypatch):
+    ratelimit.hit(key="old", limit=5, window=60, now=1000.0)
+    ratelimit.hit(key="recent", limit=5, window=60, now=1990.0)
+    monkeypatch.setattr(ratelimit, "CLEANUP_EVERY", 1)  # clean up on this very request
+    ratelimit.hit(key="now", limit=5, window=60, now=2000.0)
+    assert sorted(RateLimitCounter.objects.values_list("key", flat=True)) == ["now", "recent"]
+
+
 def test_a_window_starts_over_when_it_has_passed(db):
     verdicts = [ratelimit.hit(key="k", limit=2, window=60, now=1000.0 + t) for t in (0, 1, 2, 59)]
     assert [v.allowed for v in verdicts] == [True, True, False, False]

@@ -116,7 +116,9 @@ def run_load(*, ports: list[int], clients: int, seconds: float, kinds=("form",),
     (or until `stop` is set). Blocks until every client is done."""
     run, stop = LoadRun(), stop or threading.Event()
     deadline = time.monotonic() + seconds
-    load_clients = [LoadClient(index=i, port=ports[i % len(ports)], kind=kinds[i % len(kinds)]) for i in range(clients)]
+    # Every port gets every kind: client i goes to port i mod P with kind (i div P) mod K.
+    load_clients = [LoadClient(index=i, port=ports[i % len(ports)], kind=kinds[i // len(ports) % len(kinds)])
+                    for i in range(clients)]
     for client in load_clients:
         client.prepare()
 
