@@ -13,8 +13,9 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 
-from ml import model_io
+from ml import intervals, model_io
 from ml.dataset import FEATURES
+from ml.explain import explain
 from predictor.models import ModelVersion, Prediction
 
 logger = logging.getLogger(__name__)
@@ -30,10 +31,18 @@ class ActiveModel:
     sha256: str
     feature_ranges: dict
     booster: object
+    interval_offset: float | None = None  # None: a version trained before intervals existed
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
         # Rentals cannot be negative, whatever the trees add up to.
         return np.maximum(model_io.predict(self.booster, rows), 0.0)
+
+    def interval(self, counts: np.ndarray) -> tuple[list, list]:
+        """The 80 % interval's (lows, highs) around predicted counts: a stored offset, no model call."""
+        if self.interval_offset is None:
+            return [None] * len(counts), [None] * len(counts)
+        low, high = intervals.interval(counts, self.interval_offset)
+        return low.tolist(), high.tolist()
 
 
 class _ModelCache:
@@ -85,9 +94,9 @@ class _ModelCache:
 
 
 def _load(version_id: int, sha256: str) -> ActiveModel:
-    version = ModelVersion.objects.only("artifact", "sha256", "feature_ranges").get(pk=version_id)
+    version = ModelVersion.objects.only("artifact", "sha256", "feature_ranges", "interval_offset").get(pk=version_id)
     booster = model_io.from_bytes(bytes(version.artifact), expected_sha256=sha256)
-    return ActiveModel(version_id, sha256, version.feature_ranges, booster)
+    return ActiveModel(version_id, sha256, version.feature_ranges, booster, version.interval_offset)
 
 
 _cache = _ModelCache()
@@ -132,12 +141,15 @@ def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Predicti
     model = get_active_model()
     inputs = np.asarray(inputs, dtype=np.float64).reshape(-1, len(FEATURES))
     counts = model.predict(inputs)
+    lows, highs = model.interval(counts)
     predictions = []
-    for row, count in zip(inputs.tolist(), counts.tolist()):
+    for row, count, low, high in zip(inputs.tolist(), counts.tolist(), lows, highs):
         values = dict(zip(FEATURES, row))
         predictions.append(Prediction(
             **values,
             predicted_count=count,
+            interval_low=low,
+            interval_high=high,
             outside_training_range=bool(out_of_range_features(model.feature_ranges, values)),
             model_version_id=model.version_id,
             source=source,
@@ -145,3 +157,21 @@ def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Predicti
     with transaction.atomic():
         Prediction.objects.bulk_create(predictions)
     return predictions
+
+
+def explain_prediction(prediction: Prediction):
+    """Each feature's contribution to a stored prediction (ml.explain.Explanation), for its page.
+
+    Uses this process's loaded model when the prediction came from it; an older version's
+    artifact is loaded (and checksum-verified) just for this. None if it cannot be loaded.
+    """
+    row = np.array([[getattr(prediction, name) for name in FEATURES]])
+    model = _cache.model
+    if model is not None and model.version_id == prediction.model_version_id:
+        return explain(model.booster, row)
+    version = ModelVersion.objects.only("artifact", "sha256").get(pk=prediction.model_version_id)
+    try:
+        booster = model_io.from_bytes(bytes(version.artifact), expected_sha256=version.sha256)
+    except model_io.ArtifactError:
+        return None
+    return explain(booster, row)

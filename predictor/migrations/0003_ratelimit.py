@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('predictor', '0001_initial'),
+        ('predictor', '0002_lifecycle'),
     ]
 
     operations = [
