@@ -6,6 +6,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 bind = ["0.0.0.0:" + os.environ.get("PORT", "8000")]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# The sync worker, plus: on SIGTERM it answers connections already queued instead of resetting them.
+worker_class = "bikesite.gunicorn_worker.DrainingSyncWorker"
 # Heroku sends SIGTERM and kills 30 s later: finish in-flight requests well before that.
 graceful_timeout = 20
 # Heroku's router gives up on a request after 30 s.

@@ -48,7 +48,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "bikesite.csp.ContentSecurityPolicyMiddleware",
+    "predictor.limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "predictor.outage.DatabaseOutageMiddleware",
+    "predictor.ratelimit.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -111,6 +115,34 @@ MODEL_REFRESH_SECONDS = float(os.environ.get("MODEL_REFRESH_SECONDS", "2"))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Everything from our own origin, nothing inline: pages (admin included) load script and style
+# from static files only. A page that needs more says so here, not in an inline exception.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+
+# Request bodies above this get 413. The default fits a 10,000-row API batch with room to spare;
+# Django's own limit (RequestDataTooBig) is kept equal so both say the same.
+MAX_REQUEST_BODY_BYTES = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(2_621_440)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+
+# Rate limiting of public POSTs (form and API) per client IP, counted in PostgreSQL so that
+# every worker of every dyno shares the count. RATELIMIT_ENABLED=0 turns it off (benchmarks).
+RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+RATELIMIT_REQUESTS = int(os.environ.get("RATELIMIT_REQUESTS", "60"))
+RATELIMIT_WINDOW_SECONDS = int(os.environ.get("RATELIMIT_WINDOW_SECONDS", "60"))
+# Behind Heroku's router the client is the address the router appends to X-Forwarded-For (the
+# last one; anything before it is whatever the client sent). Without the router, the socket's.
+RATELIMIT_TRUST_X_FORWARDED_FOR = env_bool("RATELIMIT_TRUST_X_FORWARDED_FOR", IS_HEROKU_APP)
 
 if IS_HEROKU_APP:
     # Heroku's router terminates TLS and says so in X-Forwarded-Proto.

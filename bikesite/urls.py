@@ -14,3 +14,8 @@ urlpatterns = [
     re_path(r"^api/", api.not_found),
     path("", include("predictor.urls")),
 ]
+
+handler400 = "predictor.errors.bad_request"
+handler403 = "predictor.errors.permission_denied"
+handler404 = "predictor.errors.page_not_found"
+handler500 = "predictor.errors.server_error"

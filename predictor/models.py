@@ -129,3 +129,17 @@ class Observation(models.Model):
                 errors[name] = f"Must be between {low:g} and {high:g}."
         if errors:
             raise ValidationError(errors)
+
+
+class RateLimitCounter(models.Model):
+    """POSTs counted per client IP and window, shared by every worker of every dyno.
+
+    Written only by predictor.ratelimit with one atomic upsert per request.
+    """
+
+    key = models.CharField(max_length=100, primary_key=True)
+    window_start = models.FloatField(help_text="Unix time the current window began.")
+    hits = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"{self.key}: {self.hits}"

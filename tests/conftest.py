@@ -65,3 +65,21 @@ def fresh_model_cache():
     services.forget_loaded_model()
     yield
     services.forget_loaded_model()
+
+
+_FIGURES: list[tuple[str, dict]] = []
+
+
+@pytest.fixture
+def figures(request):
+    """figures(**numbers) records what a fuzz or harness test measured; printed at the end of the run."""
+    def record(**numbers):
+        _FIGURES.append((request.node.name, numbers))
+    return record
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, numbers in _FIGURES:
+            terminalreporter.write_line(f"{name}: " + ", ".join(f"{k}={v}" for k, v in numbers.items()))

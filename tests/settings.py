@@ -15,3 +15,5 @@ from ml.features import MODEL_FEATURES  # noqa: E402
 from ml.tuning import SearchSpace  # noqa: E402
 
 MODEL_SEARCH = SearchSpace(feature_sets=(MODEL_FEATURES,), rounds=(100, 150))
+# Tests post from one address many times; the rate-limit tests switch it on themselves.
+RATELIMIT_ENABLED = False

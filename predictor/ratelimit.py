@@ -1,0 +1,88 @@
+"""Rate limiting of public POSTs (form and API) per client IP, counted in the database.
+
+One atomic INSERT ... ON CONFLICT DO UPDATE per request keeps a fixed window per client, so
+every worker of every dyno shares one count (no per-process memory). Over the limit: 429 with
+Retry-After. Limits come from settings; RATELIMIT_ENABLED=0 turns it off.
+"""
+import ipaddress
+import math
+import random
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+
+from predictor.models import RateLimitCounter
+from predictor.outage import DATABASE_ERRORS, database_unavailable
+from predictor.problems import problem
+
+# URL namespaces whose POSTs are public: the form pages and the JSON API (not the admin).
+PUBLIC_APPS = frozenset({"predictor", "api"})
+# Expired windows are deleted by about one request in this many: the table stays small.
+CLEANUP_EVERY = 1000
+
+
+def client_ip(request) -> str:
+    """The client's address: behind Heroku's router, the one it appended to X-Forwarded-For."""
+    if settings.RATELIMIT_TRUST_X_FORWARDED_FOR:
+        appended = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(appended))
+        except ValueError:
+            pass  # no router in front (or a malformed header): fall back to the socket
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    hits: int
+    retry_after: int  # seconds until the current window ends
+
+
+def hit(*, key: str, limit: int, window: int, now: float | None = None) -> Verdict:
+    """Count one request for key and say whether it is within limit requests per window seconds."""
+    now = time.time() if now is None else now
+    cutoff = now - window
+    table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        # A window older than `window` seconds starts over at this request.
+        cursor.execute(
+            f"""INSERT INTO {table} AS c ("key", "window_start", "hits") VALUES (%s, %s, 1)
+                ON CONFLICT ("key") DO UPDATE SET
+                  "hits" = CASE WHEN c."window_start" > %s THEN c."hits" + 1 ELSE 1 END,
+                  "window_start" = CASE WHEN c."window_start" > %s THEN c."window_start" ELSE excluded."window_start" END
+                RETURNING "hits", "window_start" """,
+            [key, now, cutoff, cutoff],
+        )
+        hits, window_start = cursor.fetchone()
+        if random.randrange(CLEANUP_EVERY) == 0:
+            cursor.execute(f'DELETE FROM {table} WHERE "window_start" <= %s', [cutoff])
+    return Verdict(allowed=hits <= limit, hits=hits, retry_after=max(1, math.ceil(window_start + window - now)))
+
+
+class RateLimitMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not settings.RATELIMIT_ENABLED or request.method != "POST":
+            return None
+        if request.resolver_match is None or request.resolver_match.app_name not in PUBLIC_APPS:
+            return None
+        limit, window = settings.RATELIMIT_REQUESTS, settings.RATELIMIT_WINDOW_SECONDS
+        try:
+            verdict = hit(key=f"post:{client_ip(request)}", limit=limit, window=window)
+        except DATABASE_ERRORS as exc:
+            return database_unavailable(request, exc)
+        if verdict.allowed:
+            return None
+        return problem(
+            request, status=429, field="rate_limit", template="429.html",
+            message=f"Too many requests: at most {limit} per {window} seconds. Try again in {verdict.retry_after} s.",
+            headers={"Retry-After": str(verdict.retry_after)},
+        )

@@ -1,0 +1,76 @@
+"""Fixtures of the load and fault harness: a throwaway PostgreSQL cluster for the session, a
+fresh database per test (cloned from one migrated with a trained model), gunicorn processes."""
+import itertools
+import socket
+
+import pytest
+
+from tests.harness import web
+from tests.harness.postgres import ThrowawayPostgres
+
+PG_PORTS = range(55432, 55500)
+WEB_PORTS = range(8700, 8800)
+TEMPLATE_DB = "bikesite_template"
+_database_names = itertools.count(1)
+
+
+def free_port(candidates: range) -> int:
+    for port in candidates:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {candidates}")
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    pg = ThrowawayPostgres(free_port(PG_PORTS)).init()
+    pg.start()
+    try:
+        pg.execute(f"CREATE DATABASE {TEMPLATE_DB}")
+        web.run_release(pg.url(TEMPLATE_DB))  # migrate + ensure_model (trains one), as Heroku's release
+        # A second, inactive version for the tests that switch models.
+        web.manage(pg.url(TEMPLATE_DB), "train", "--no-activate", "--notes", "second version", "--verbosity", "0")
+        web.collectstatic()  # as Heroku's build
+        yield pg
+    finally:
+        pg.destroy()
+
+
+@pytest.fixture
+def database(cluster):
+    """A database of its own for each test: migrated, one active model, no predictions."""
+    name = f"bikesite_{next(_database_names)}"
+    cluster.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}")
+    yield name
+    cluster.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def versions(cluster, database) -> tuple[int, int]:
+    """(the active version, an inactive one) of the test's database."""
+    rows = cluster.execute("SELECT id, is_active FROM predictor_modelversion ORDER BY id", database=database)
+    active = [pk for pk, is_active in rows if is_active]
+    inactive = [pk for pk, is_active in rows if not is_active]
+    return active[0], inactive[0]
+
+
+@pytest.fixture
+def start_web(cluster, database, tmp_path):
+    """start_web(**env) starts one more gunicorn (a dyno) on the test's database."""
+    started = []
+
+    def start(**env):
+        port = free_port(WEB_PORTS)
+        process = web.WebProcess(port=port, database_url=cluster.url(database),
+                                 log_path=tmp_path / f"gunicorn-{port}.log", **{"RATELIMIT_ENABLED": "0", **env})
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        process.stop()
+

@@ -1,0 +1,86 @@
+"""PostgreSQL stopped for 5 s under load, then started again: clear 503s while it is down,
+2xx again within 5 s of its return without restarting gunicorn, and no answered row lost."""
+import http.client
+import importlib.util
+import json
+import threading
+import time
+
+import pytest
+
+from tests.harness.load import lost_rows, run_load, stored_rows
+
+pytestmark = pytest.mark.slow
+
+KINDS = ("form", "api") if importlib.util.find_spec("predictor.api") else ("form",)
+OUTAGE_SECONDS = 5
+RECOVERY_LIMIT_SECONDS = 5
+
+
+def assert_clear_503(outcome):
+    assert outcome.status == 503, (outcome.status, outcome.error, outcome.body[:300])
+    assert "Traceback" not in outcome.body and "psycopg" not in outcome.body and "File \"" not in outcome.body
+    if outcome.kind == "api":
+        assert outcome.content_type == "application/json"
+        assert json.loads(outcome.body)["errors"]["service"][0].startswith("The database is unavailable")
+    else:
+        assert outcome.content_type.startswith("text/html")
+        assert "<h1>Forecasts are temporarily unavailable</h1>" in outcome.body
+
+
+def get(port: int, path: str) -> tuple[int, str, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.getheader("Content-Type"), response.read().decode()
+    finally:
+        conn.close()
+
+
+def test_database_outage_under_load(start_web, cluster, database, figures):
+    # Production settings, rate limiting included: its counter lives in the database too.
+    server = start_web(RATELIMIT_ENABLED="1", RATELIMIT_REQUESTS="1000000")
+    stop, result = threading.Event(), {}
+    load = threading.Thread(target=lambda: result.setdefault(
+        "run", run_load(ports=[server.port], clients=8, seconds=60, kinds=KINDS, stop=stop)))
+    load.start()
+    time.sleep(3)
+    down_at = time.monotonic()
+    cluster.stop("fast")
+    stopped_at = time.monotonic()
+    readiness = get(server.port, "/readyz")
+    result_page = get(server.port, "/predictions/00000000-0000-4000-8000-000000000000/")
+    time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped_at)))
+    restart_at = time.monotonic()
+    cluster.start()
+    back_at = time.monotonic()
+    time.sleep(RECOVERY_LIMIT_SECONDS + 3)
+    stop.set()
+    load.join(timeout=120)
+    run = result["run"]
+    rows = stored_rows(cluster, database)
+
+    failures = [o for o in run.outcomes if not o.ok]
+    during = [o for o in run.outcomes if o.started >= stopped_at and o.finished <= restart_at]
+    recovered_after = max([o.finished - back_at for o in failures] + [0.0])
+    first_success_after = min(o.finished - back_at for o in run.successes if o.started >= back_at)
+    figures(requests=len(run.outcomes), successes=len(run.successes), statuses=dict(run.statuses()),
+            server_errors_other_than_503=len([o for o in run.server_errors() if o.status != 503]),
+            answered_503=len([o for o in run.outcomes if o.status == 503]), rows=len(rows),
+            lost=len(lost_rows(run, rows)), outage_seconds=round(back_at - down_at, 1),
+            seconds_to_recover_after_db_returned=round(recovered_after, 2),
+            first_success_after_db_returned=round(first_success_after, 3))
+
+    assert server.process.poll() is None, "gunicorn kept running"
+    assert readiness[0] == 503 and json.loads(readiness[2])["reason"].startswith("database")
+    assert result_page[0] == 503 and "temporarily unavailable" in result_page[2] and "Traceback" not in result_page[2]
+    assert "Traceback" not in server.log(), "an outage is logged in one line per request, not as a crash"
+    assert len(during) > 10, "the outage was under load"
+    for outcome in failures:
+        assert_clear_503(outcome)
+    assert [o for o in failures if o.finished < down_at] == [], "all well before the outage"
+    assert recovered_after <= RECOVERY_LIMIT_SECONDS
+    assert [o for o in run.outcomes if o.started > back_at + RECOVERY_LIMIT_SECONDS and not o.ok] == []
+    assert lost_rows(run, rows) == []
+    assert len(rows) == len(run.successes), "a refused request stored nothing"
