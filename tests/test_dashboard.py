@@ -125,3 +125,9 @@ def test_dashboard_explains_an_invalid_period_and_shows_the_default(admin_client
 def test_history_list_links_to_the_dashboard(admin_client, history):
     html = admin_client.get("/admin/predictor/prediction/").content.decode()
     assert f'href="{URL}"' in html
+
+
+def test_dashboard_satisfies_the_content_security_policy(admin_client, history):
+    from tests.test_security_headers import assert_csp_clean
+
+    assert_csp_clean(admin_client.get(URL, {"days": "30"}))
