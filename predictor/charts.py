@@ -146,7 +146,8 @@ def line_chart(*, xs: list[float], ys: list[float], x_label: str, y_label: str, 
     if marker:
         mx, my = x_scale(marker[0]), y_scale(marker[1])
         parts.append(f'<circle cx="{mx}" cy="{my}" r="6" class="chart-point"/>')
-        anchor = "end" if mx > WIDTH - 70 else "start"
+        # Right of the point unless the label (about 8 units a character) would run off the chart.
+        anchor = "end" if mx + 10 + 8 * len(marker_label) > WIDTH - MARGIN_RIGHT else "start"
         dx = -10 if anchor == "end" else 10
         parts.append(_text(mx + dx, max(my - 10, MARGIN_TOP + 24), marker_label, "chart-point-label", anchor))
     parts.append("</svg>")

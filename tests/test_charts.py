@@ -84,3 +84,12 @@ def test_numbers_read_like_people_write_them():
     assert charts.number(4551.4) == "4,551"
     assert charts.amount(20.0) == "20" and charts.amount(12.5) == "12.5"
     assert charts.signed(300) == "+300" and charts.signed(-300) == "−300" and charts.signed(0) == "0"
+
+
+def test_point_label_near_the_right_edge_is_drawn_to_the_left_of_the_point():
+    svg = parse(line(marker=(28.0, 4100.0), marker_label="you: 4,100"))
+    label = next(t for t in svg.findall(f"{SVG}text") if t.get("class") == "chart-point-label")
+    assert label.get("text-anchor") == "end"
+    svg = parse(line(marker=(5.0, 2000.0), marker_label="you: 2,000"))
+    label = next(t for t in svg.findall(f"{SVG}text") if t.get("class") == "chart-point-label")
+    assert label.get("text-anchor") == "start"
