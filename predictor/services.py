@@ -124,26 +124,24 @@ def out_of_range_features(feature_ranges: dict, inputs: dict) -> list[str]:
 
 def predict_and_record(*, temperature: float, humidity: float, windspeed: float, source: str) -> Prediction:
     """Predict one day's rentals and store the input and answer; committed when it returns."""
-    return predict_many_and_record(
-        rows=[{"temperature": temperature, "humidity": humidity, "windspeed": windspeed}], source=source
-    )[0]
+    return predict_many_and_record(inputs=np.array([[temperature, humidity, windspeed]]), source=source)[0]
 
 
-def predict_many_and_record(*, rows: list[dict], source: str) -> list[Prediction]:
-    """Predict validated rows with one model call and store them all in one transaction, or none."""
+def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Prediction]:
+    """Predict validated rows (n, 3) with one model call and store them in one transaction, or none."""
     model = get_active_model()
-    matrix = np.array([[row[name] for name in FEATURES] for row in rows], dtype=np.float64)
-    counts = model.predict(matrix)
-    predictions = [
-        Prediction(
-            **{name: float(row[name]) for name in FEATURES},
-            predicted_count=float(count),
-            outside_training_range=bool(out_of_range_features(model.feature_ranges, row)),
+    inputs = np.asarray(inputs, dtype=np.float64).reshape(-1, len(FEATURES))
+    counts = model.predict(inputs)
+    predictions = []
+    for row, count in zip(inputs.tolist(), counts.tolist()):
+        values = dict(zip(FEATURES, row))
+        predictions.append(Prediction(
+            **values,
+            predicted_count=count,
+            outside_training_range=bool(out_of_range_features(model.feature_ranges, values)),
             model_version_id=model.version_id,
             source=source,
-        )
-        for row, count in zip(rows, counts)
-    ]
+        ))
     with transaction.atomic():
         Prediction.objects.bulk_create(predictions)
     return predictions

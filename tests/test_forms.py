@@ -43,6 +43,10 @@ def test_form_rejects_values_that_are_not_finite_numbers(value):
     assert "temperature" in form.errors
 
 
+def test_form_invalid_message_names_the_unit():
+    assert form_with(humidity="wet").errors["humidity"] == ["Enter the humidity as a number in %."]
+
+
 def test_form_requires_every_field():
     form = PredictionForm(data={})
     assert not form.is_valid()

@@ -36,9 +36,9 @@ def test_inputs_outside_the_training_range_are_accepted_and_flagged(active_versi
 
 
 def test_many_rows_are_predicted_in_order_and_stored_together(active_version):
-    rows = [{**INPUTS, "temperature": float(t)} for t in range(0, 30, 3)]
-    predictions = services.predict_many_and_record(rows=rows, source="batch")
-    assert [p.temperature for p in predictions] == [row["temperature"] for row in rows]
+    rows = np.array([[float(t), 60.0, 12.0] for t in range(0, 30, 3)])
+    predictions = services.predict_many_and_record(inputs=rows, source="batch")
+    assert [p.temperature for p in predictions] == rows[:, 0].tolist()
     assert Prediction.objects.filter(source="batch").count() == len(rows)
     single = services.get_active_model().predict(np.array([[27.0, 60.0, 12.0]]))[0]
     assert predictions[-1].predicted_count == pytest.approx(float(single))

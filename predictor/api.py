@@ -1,0 +1,170 @@
+"""The JSON API: thin views that translate JSON to service calls and back.
+
+Every answer under /api/ is JSON, errors included: {"errors": {"<field>": ["<message>"]}}.
+The API needs no login and no CSRF token (it sets no cookies and reads none).
+"""
+import functools
+import json
+import logging
+
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+
+from predictor import openapi, services, validation, versions
+from predictor.models import Prediction
+
+MAX_BATCH_ROWS = openapi.MAX_BATCH_ROWS
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, errors: dict, headers: dict | None = None):
+        super().__init__(errors)
+        self.status, self.errors, self.headers = status, errors, headers or {}
+
+
+def error_response(status: int, errors: dict, headers: dict | None = None) -> JsonResponse:
+    response = JsonResponse({"errors": errors}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def api_view(*methods: str):
+    """JSON in and out: 405 for other methods, ApiError and unavailability as JSON errors."""
+
+    def decorate(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                return error_response(405, {"method": [f"Method {request.method} not allowed; use {', '.join(methods)}."]},
+                                      {"Allow": ", ".join(methods)})
+            try:
+                return view(request, *args, **kwargs)
+            except ApiError as exc:
+                return error_response(exc.status, exc.errors, exc.headers)
+            except services.ModelUnavailable as exc:
+                return error_response(503, {"service": [f"Predictions are unavailable: {exc}."]}, {"Retry-After": "5"})
+            except DatabaseError:
+                return error_response(503, {"service": ["The database is unavailable; nothing was stored. Try again shortly."]},
+                                      {"Retry-After": "5"})
+            except Exception:  # a bug: log it, and still answer in JSON without internals
+                logger.exception("unhandled error in %s %s", request.method, request.path)
+                return error_response(500, {"service": ["Internal error; nothing was stored."]})
+
+        return wrapper
+
+    return decorate
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a number in JSON")
+
+
+def _no_duplicate_keys(pairs):
+    keys = [key for key, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
+    return dict(pairs)
+
+
+def read_json(request):
+    """The request body as JSON: 415 for another content type, 413 too big, 400 malformed."""
+    if request.content_type != "application/json":
+        raise ApiError(415, {"content_type": ["Send the body as application/json."]})
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise ApiError(413, {"body": ["The request body is too large."]}) from None
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+    except UnicodeDecodeError:
+        raise ApiError(400, {"body": ["The body is not valid UTF-8."]}) from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise ApiError(400, {"body": [f"Malformed JSON: {str(exc)[:200]}."]}) from None
+
+
+def prediction_json(prediction: Prediction) -> dict:
+    return {
+        "id": str(prediction.id),
+        "created_at": prediction.created_at.isoformat(),
+        "temperature": prediction.temperature,
+        "humidity": prediction.humidity,
+        "windspeed": prediction.windspeed,
+        "predicted_count": prediction.rounded_count,
+        "model_version": prediction.model_version_id,
+        "outside_training_range": prediction.outside_training_range,
+        "source": prediction.source,
+    }
+
+
+@api_view("POST")
+def create_prediction(request):
+    values, errors = validation.validate_row(read_json(request))
+    if errors:
+        raise ApiError(400, errors)
+    prediction = services.predict_and_record(**values, source=Prediction.Source.API)
+    response = JsonResponse(prediction_json(prediction), status=201)
+    response["Location"] = reverse("api:prediction", args=[prediction.id])
+    return response
+
+
+@api_view("POST")
+def create_batch(request):
+    payload = read_json(request)
+    if not isinstance(payload, dict) or set(payload) != {"inputs"} or not isinstance(payload["inputs"], list):
+        raise ApiError(400, {"inputs": ['Send {"inputs": [{...}, ...]} with up to 10,000 objects.']})
+    rows = payload["inputs"]
+    if not rows:
+        raise ApiError(400, {"inputs": ["Send at least one input."]})
+    if len(rows) > MAX_BATCH_ROWS:
+        raise ApiError(413, {"inputs": [f"At most {MAX_BATCH_ROWS:,} inputs per batch; got {len(rows):,}."]})
+    matrix, errors = validation.validate_rows(rows)
+    if errors:
+        raise ApiError(400, errors)
+    predictions = services.predict_many_and_record(inputs=matrix, source=Prediction.Source.BATCH)
+    return JsonResponse({"predictions": [prediction_json(p) for p in predictions]}, status=201)
+
+
+@api_view("GET", "HEAD")
+def get_prediction(request, prediction_id):
+    prediction = Prediction.objects.filter(pk=prediction_id).first()
+    if prediction is None:
+        raise ApiError(404, {"id": [f"No prediction {prediction_id}."]})
+    return JsonResponse(prediction_json(prediction))
+
+
+@api_view("GET", "HEAD")
+def active_model(request):
+    version = versions.active_model_version()
+    if version is None:
+        raise ApiError(503, {"model": ["No model version is active."]})
+    return JsonResponse({
+        "id": version.pk,
+        "created_at": version.created_at.isoformat(),
+        "activated_at": version.activated_at.isoformat() if version.activated_at else None,
+        "metrics": version.metrics,
+        "feature_ranges": version.feature_ranges,
+        "training_rows": version.training_rows,
+    })
+
+
+@api_view("GET", "HEAD")
+def openapi_document(request):
+    return JsonResponse(openapi.document())
+
+
+@api_view("GET", "HEAD")
+def docs_page(request):
+    """A human-readable, try-it-out view of the OpenAPI document (no CDN, CSP-clean)."""
+    return render(request, "api/docs.html", openapi.docs_context())
+
+
+@csrf_exempt
+def not_found(request, path=""):
+    return error_response(404, {"path": [f"No API endpoint at {request.path}."]})

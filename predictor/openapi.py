@@ -1,0 +1,171 @@
+"""The OpenAPI 3 description of the JSON API, built from the same bounds the form enforces."""
+import json
+
+from ml.dataset import FEATURES, PHYSICAL_BOUNDS
+from predictor.forms import PredictionForm
+
+MAX_BATCH_ROWS = 10_000
+UNITS = {"temperature": "°C", "humidity": "%", "windspeed": "km/h"}
+
+
+def _input_schema() -> dict:
+    properties = {}
+    for name in FEATURES:
+        low, high = PHYSICAL_BOUNDS[name]
+        properties[name] = {
+            "type": "number",
+            "minimum": low,
+            "maximum": high,
+            "description": f"{PredictionForm.base_fields[name].help_text} Unit: {UNITS[name]}.",
+        }
+    return {"type": "object", "properties": properties, "required": list(FEATURES), "additionalProperties": False}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}}
+
+
+def _json(schema_name: str, description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}}
+
+
+_METRICS = {"type": "object", "properties": {"mae": {"type": "number"}, "rmse": {"type": "number"}, "r2": {"type": "number"}}}
+
+
+def document() -> dict:
+    prediction_id = {"name": "prediction_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Bike rental forecast API",
+            "version": "1.0.0",
+            "description": "Daily bike rentals of Capital Bikeshare (Washington D.C.) forecast from the day's "
+                           "weather by an XGBoost model. Every prediction is stored. No authentication.",
+        },
+        "paths": {
+            "/api/v1/predictions": {"post": {
+                "summary": "Predict one day's rentals and store the prediction",
+                "operationId": "createPrediction",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/PredictionInput"},
+                    "example": {"temperature": 20, "humidity": 60, "windspeed": 12}}}},
+                "responses": {
+                    "201": _json("Prediction", "Predicted and stored"),
+                    "400": _error("Invalid input: errors by field"),
+                    "413": _error("Body too large"),
+                    "415": _error("Body is not application/json"),
+                    "503": _error("No model or no database: nothing stored"),
+                },
+            }},
+            "/api/v1/predictions/batch": {"post": {
+                "summary": f"Predict up to {MAX_BATCH_ROWS:,} days at once; all stored, or none",
+                "operationId": "createBatch",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/BatchInput"}}}},
+                "responses": {
+                    "201": _json("BatchResult", "All predicted and stored, in input order"),
+                    "400": _error('Invalid input: errors keyed "inputs.<index>.<field>"; nothing stored'),
+                    "413": _error(f"More than {MAX_BATCH_ROWS:,} inputs, or body too large; nothing stored"),
+                    "415": _error("Body is not application/json"),
+                    "503": _error("No model or no database: nothing stored"),
+                },
+            }},
+            "/api/v1/predictions/{prediction_id}": {"get": {
+                "summary": "A stored prediction",
+                "operationId": "getPrediction",
+                "parameters": [prediction_id],
+                "responses": {"200": _json("Prediction", "The prediction"), "404": _error("No such prediction")},
+            }},
+            "/api/v1/models/active": {"get": {
+                "summary": "The active model version: metrics and training ranges",
+                "operationId": "getActiveModel",
+                "responses": {"200": _json("ModelVersion", "The active version"), "503": _error("No active model")},
+            }},
+            "/api/v1/openapi.json": {"get": {
+                "summary": "This document",
+                "operationId": "getOpenApi",
+                "responses": {"200": {"description": "OpenAPI 3 document",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}}},
+            }},
+        },
+        "components": {"schemas": {
+            "PredictionInput": _input_schema(),
+            "BatchInput": {
+                "type": "object",
+                "properties": {"inputs": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH_ROWS,
+                                          "items": {"$ref": "#/components/schemas/PredictionInput"}}},
+                "required": ["inputs"],
+                "additionalProperties": False,
+            },
+            "Prediction": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "format": "uuid"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "temperature": {"type": "number"},
+                    "humidity": {"type": "number"},
+                    "windspeed": {"type": "number"},
+                    "predicted_count": {"type": "integer", "minimum": 0, "description": "Rentals that day"},
+                    "model_version": {"type": "integer"},
+                    "outside_training_range": {"type": "boolean",
+                                               "description": "Some input lies outside the model's training data"},
+                    "source": {"type": "string", "enum": ["form", "api", "batch"]},
+                },
+                "required": ["id", "created_at", "temperature", "humidity", "windspeed", "predicted_count",
+                             "model_version", "outside_training_range", "source"],
+            },
+            "BatchResult": {
+                "type": "object",
+                "properties": {"predictions": {"type": "array", "items": {"$ref": "#/components/schemas/Prediction"}}},
+                "required": ["predictions"],
+            },
+            "ModelVersion": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "activated_at": {"type": "string", "format": "date-time", "nullable": True},
+                    "metrics": {"type": "object", "properties": {
+                        "cv": _METRICS, "baseline_mean": _METRICS, "baseline_linear": _METRICS}},
+                    "feature_ranges": {"type": "object", "additionalProperties": {
+                        "type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
+                    "training_rows": {"type": "integer"},
+                },
+                "required": ["id", "created_at", "metrics", "feature_ranges", "training_rows"],
+            },
+            "Errors": {
+                "type": "object",
+                "properties": {"errors": {"type": "object", "additionalProperties": {
+                    "type": "array", "items": {"type": "string"}}}},
+                "required": ["errors"],
+            },
+        }},
+    }
+
+
+EXAMPLES = {
+    "createPrediction": {"temperature": 20, "humidity": 60, "windspeed": 12},
+    "createBatch": {"inputs": [{"temperature": 20, "humidity": 60, "windspeed": 12},
+                               {"temperature": 5, "humidity": 85, "windspeed": 25}]},
+}
+
+
+def docs_context() -> dict:
+    """The document, flattened into one entry per operation for the docs page."""
+    spec = document()
+    operations = []
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            example = EXAMPLES.get(operation["operationId"])
+            parameters = operation.get("parameters", [])
+            operations.append({
+                "id": operation["operationId"],
+                "method": method.upper(),
+                "path": path,
+                "summary": operation["summary"],
+                "responses": sorted(operation["responses"].items()),
+                "path_parameter": parameters[0]["name"] if parameters else None,
+                "example": json.dumps(example, indent=2) if example else "",
+            })
+    return {"document": spec, "operations": operations}

@@ -1,0 +1,90 @@
+"""Validation of prediction inputs that arrive as JSON, by the rules of PredictionForm.
+
+The form's own fields clean every value, so the web form and the API accept and refuse exactly
+the same things with the same messages. JSON adds only its structural rules: an object with
+exactly the three fields, each a JSON number.
+"""
+import math
+
+import numpy as np
+from django.core.exceptions import ValidationError
+
+from ml.dataset import FEATURES, PHYSICAL_BOUNDS
+from predictor.forms import PredictionForm
+
+FIELDS = PredictionForm.base_fields
+_FEATURE_SET = frozenset(FEATURES)
+_LOW = np.array([PHYSICAL_BOUNDS[name][0] for name in FEATURES])
+_HIGH = np.array([PHYSICAL_BOUNDS[name][1] for name in FEATURES])
+
+Errors = dict[str, list[str]]
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def structural_errors(row) -> Errors:
+    """What makes a decoded JSON value something other than {"temperature": n, ...}."""
+    if not isinstance(row, dict):
+        return {"non_field_errors": ["Expected a JSON object with temperature, humidity and windspeed."]}
+    errors = {key: ["Unknown field."] for key in row if key not in _FEATURE_SET}
+    for name in FEATURES:
+        if name not in row or row[name] is None:
+            errors[name] = [FIELDS[name].error_messages["required"]]
+        elif not _is_number(row[name]):
+            errors[name] = [FIELDS[name].error_messages["invalid"]]
+    return errors
+
+
+def field_errors(row: dict) -> Errors:
+    """The form fields' own verdict on the values of a structurally valid row."""
+    errors = {}
+    for name in FEATURES:
+        try:
+            FIELDS[name].clean(_as_float(row[name]))
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    return errors
+
+
+def _as_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # a JSON integer beyond float range: as infinite, hence invalid
+        return math.inf
+
+
+def validate_row(row) -> tuple[dict | None, Errors]:
+    """One API input: (cleaned values, {}) or (None, errors by field)."""
+    errors = structural_errors(row) or field_errors(row)
+    if errors:
+        return None, errors
+    return {name: _as_float(row[name]) for name in FEATURES}, {}
+
+
+def validate_rows(rows: list) -> tuple[np.ndarray | None, Errors]:
+    """Many API inputs: (an (n, 3) matrix, {}) or (None, errors keyed "inputs.<index>.<field>").
+
+    The common case (every row fine) is checked with numpy in one pass; the form fields
+    produce the messages only for the rows that fail.
+    """
+    errors: Errors = {}
+    values, malformed = [], set()
+    for index, row in enumerate(rows):
+        if type(row) is dict and row.keys() == _FEATURE_SET and all(_is_number(row[n]) for n in FEATURES):
+            values.append([_as_float(row[name]) for name in FEATURES])
+        else:
+            values.append([math.nan] * len(FEATURES))
+            malformed.add(index)
+            for field, messages in structural_errors(row).items():
+                errors[f"inputs.{index}.{field}"] = messages
+    matrix = np.array(values, dtype=np.float64).reshape(-1, len(FEATURES))
+    good = np.isfinite(matrix).all(axis=1) & ((matrix >= _LOW) & (matrix <= _HIGH)).all(axis=1)
+    if good.all():
+        return matrix, {}
+    for index in np.flatnonzero(~good).tolist():
+        if index not in malformed:
+            for field, messages in field_errors(rows[index]).items():
+                errors[f"inputs.{index}.{field}"] = messages
+    return None, errors
