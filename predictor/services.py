@@ -7,14 +7,16 @@ MODEL_REFRESH_SECONDS, so activating a version reaches every worker of every dyn
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.utils import timezone
 
-from ml import model_io
+from ml import model_io, tree_evaluator
 from ml.dataset import FEATURES
+from predictor import recording
 from predictor.models import ModelVersion, Prediction
 
 logger = logging.getLogger(__name__)
@@ -24,16 +26,29 @@ class ModelUnavailable(Exception):
     """No usable active model: none is active, or the active one cannot be loaded."""
 
 
+# Up to this many rows the numpy evaluator beats XGBoost's fixed ~0.3 ms per call; above it
+# XGBoost's compiled loop over rows wins.
+FAST_PATH_MAX_ROWS = 32
+
+
 @dataclass(frozen=True)
 class ActiveModel:
     version_id: int
     sha256: str
     feature_ranges: dict
     booster: object
+    # The same trees evaluated with numpy (~15 µs a row instead of ~300 µs); None when the
+    # evaluator cannot reproduce this model, and XGBoost itself serves every prediction.
+    evaluator: tree_evaluator.TreeEnsemble | None = None
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
+        if self.evaluator is not None and len(rows) <= FAST_PATH_MAX_ROWS:
+            counts = self.evaluator.predict(rows)
+        else:
+            counts = model_io.predict(self.booster, rows)
         # Rentals cannot be negative, whatever the trees add up to.
-        return np.maximum(model_io.predict(self.booster, rows), 0.0)
+        return np.maximum(counts, 0.0)
 
 
 class _ModelCache:
@@ -87,7 +102,12 @@ class _ModelCache:
 def _load(version_id: int, sha256: str) -> ActiveModel:
     version = ModelVersion.objects.only("artifact", "sha256", "feature_ranges").get(pk=version_id)
     booster = model_io.from_bytes(bytes(version.artifact), expected_sha256=sha256)
-    return ActiveModel(version_id, sha256, version.feature_ranges, booster)
+    try:
+        evaluator = tree_evaluator.from_booster(booster)
+    except tree_evaluator.UnsupportedModel as exc:
+        logger.warning("model version %s: fast evaluator unavailable (%s); predicting with XGBoost", version_id, exc)
+        evaluator = None
+    return ActiveModel(version_id, sha256, version.feature_ranges, booster, evaluator)
 
 
 _cache = _ModelCache()
@@ -124,24 +144,44 @@ def out_of_range_features(feature_ranges: dict, inputs: dict) -> list[str]:
 
 def predict_and_record(*, temperature: float, humidity: float, windspeed: float, source: str) -> Prediction:
     """Predict one day's rentals and store the input and answer; committed when it returns."""
-    return predict_many_and_record(inputs=np.array([[temperature, humidity, windspeed]]), source=source)[0]
+    model = get_active_model()
+    values = {"temperature": float(temperature), "humidity": float(humidity), "windspeed": float(windspeed)}
+    count = model.predict(np.array([[values[name] for name in FEATURES]]))[0]
+    prediction = Prediction(
+        id=uuid.uuid4(),
+        **values,
+        predicted_count=float(count),
+        outside_training_range=bool(out_of_range_features(model.feature_ranges, values)),
+        model_version_id=model.version_id,
+        created_at=timezone.now(),
+        source=source,
+    )
+    # One INSERT, committed by PostgreSQL itself (autocommit): one round trip, not three.
+    recording.insert_one(prediction)
+    return prediction
 
 
 def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Prediction]:
-    """Predict validated rows (n, 3) with one model call and store them in one transaction, or none."""
+    """Predict validated rows (n, 3) with one model call and store them in one statement: all or none."""
     model = get_active_model()
     inputs = np.asarray(inputs, dtype=np.float64).reshape(-1, len(FEATURES))
-    counts = model.predict(inputs)
+    counts = model.predict(inputs).tolist()
+    outside = _outside_training_range(model.feature_ranges, inputs).tolist()
+    created_at = timezone.now()
+    version_id = model.version_id
     predictions = []
-    for row, count in zip(inputs.tolist(), counts.tolist()):
-        values = dict(zip(FEATURES, row))
+    for (temperature, humidity, windspeed), count, flag in zip(inputs.tolist(), counts, outside):
         predictions.append(Prediction(
-            **values,
-            predicted_count=count,
-            outside_training_range=bool(out_of_range_features(model.feature_ranges, values)),
-            model_version_id=model.version_id,
-            source=source,
+            id=uuid.uuid4(), temperature=temperature, humidity=humidity, windspeed=windspeed,
+            predicted_count=count, outside_training_range=flag, model_version_id=version_id,
+            created_at=created_at, source=source,
         ))
-    with transaction.atomic():
-        Prediction.objects.bulk_create(predictions)
+    recording.insert_many(predictions)
     return predictions
+
+
+def _outside_training_range(feature_ranges: dict, inputs: np.ndarray) -> np.ndarray:
+    """Per row: does any feature lie outside the model's training range (as out_of_range_features)?"""
+    low = np.array([feature_ranges.get(name, (-np.inf, np.inf))[0] for name in FEATURES])
+    high = np.array([feature_ranges.get(name, (-np.inf, np.inf))[1] for name in FEATURES])
+    return ~((inputs >= low) & (inputs <= high)).all(axis=1)

@@ -1,0 +1,70 @@
+"""The service's fast paths: the numpy evaluator with XGBoost as fallback, the lean inserts."""
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from ml import model_io
+from predictor import services
+from predictor.models import ModelVersion, Prediction
+
+INPUTS = {"temperature": 20.0, "humidity": 60.0, "windspeed": 12.0}
+
+
+def test_the_active_model_is_served_by_the_numpy_evaluator(active_version, trained):
+    model = services.get_active_model()
+    rows = np.array([[20.0, 60.0, 12.0]])
+    assert model.evaluator is not None
+    np.testing.assert_allclose(model.predict(rows), model_io.predict(trained.booster, rows), rtol=1e-3)
+
+
+@pytest.fixture
+def dart_version(db, bundled_dataset):
+    """A real model the tree evaluator does not reproduce (dart: dropout-weighted trees), stored and active."""
+    booster = xgb.train({"booster": "dart", "rate_drop": 0.1, "max_depth": 2, "nthread": 1, "seed": 0},
+                        xgb.DMatrix(bundled_dataset.X, label=bundled_dataset.y), num_boost_round=20)
+    artifact = model_io.to_bytes(booster)
+    version = ModelVersion.objects.create(
+        artifact=artifact, sha256=model_io.sha256(artifact), training_data_fingerprint=bundled_dataset.fingerprint,
+        training_rows=bundled_dataset.rows, feature_ranges=bundled_dataset.feature_ranges(), is_active=True,
+    )
+    return version, booster
+
+
+def test_a_model_the_evaluator_cannot_reproduce_is_served_by_xgboost(dart_version):
+    version, booster = dart_version
+    prediction = services.predict_and_record(**INPUTS, source="api")
+    expected = max(0.0, float(booster.inplace_predict(np.array([[20.0, 60.0, 12.0]]))[0]))
+    assert services.get_active_model().evaluator is None
+    assert prediction.model_version_id == version.pk
+    assert Prediction.objects.get(pk=prediction.pk).predicted_count == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_single_prediction_is_stored_exactly_as_returned(active_version):
+    prediction = services.predict_and_record(**INPUTS, source="api")
+    stored = Prediction.objects.get(pk=prediction.pk)
+    for field in ("temperature", "humidity", "windspeed", "predicted_count", "outside_training_range",
+                  "model_version_id", "created_at", "source"):
+        assert getattr(stored, field) == getattr(prediction, field), field
+
+
+@pytest.mark.parametrize("count", [3, 500])  # below and above the size where COPY takes over
+def test_a_batch_is_stored_exactly_as_returned(active_version, count):
+    rng = np.random.default_rng(0)
+    rows = np.column_stack([rng.uniform(-40, 50, count), rng.uniform(0, 100, count), rng.uniform(0, 150, count)])
+    predictions = services.predict_many_and_record(inputs=rows, source="batch")
+    stored = {p.pk: p for p in Prediction.objects.filter(source="batch")}
+    assert len(stored) == count
+    for prediction in predictions:
+        row = stored[prediction.pk]
+        assert (row.temperature, row.humidity, row.windspeed, row.predicted_count) == (
+            prediction.temperature, prediction.humidity, prediction.windspeed, prediction.predicted_count)
+        assert (row.outside_training_range, row.model_version_id, row.created_at) == (
+            prediction.outside_training_range, prediction.model_version_id, prediction.created_at)
+
+
+def test_batch_flags_match_the_per_row_range_check(active_version):
+    rows = np.array([[20.0, 60.0, 12.0], [-30.0, 60.0, 12.0], [20.0, 5.0, 12.0], [20.0, 60.0, 140.0]] * 20)
+    predictions = services.predict_many_and_record(inputs=rows, source="batch")
+    expected = [bool(services.out_of_range_features(active_version.feature_ranges, dict(zip(INPUTS, row))))
+                for row in rows.tolist()]
+    assert [p.outside_training_range for p in predictions] == expected
