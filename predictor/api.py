@@ -67,10 +67,11 @@ def _reject_constant(name: str):
 
 
 def _no_duplicate_keys(pairs):
-    keys = [key for key, _ in pairs]
-    if len(keys) != len(set(keys)):
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        keys = [key for key, _ in pairs]
         raise ValueError(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
-    return dict(pairs)
+    return result
 
 
 def read_json(request):
@@ -89,10 +90,16 @@ def read_json(request):
         raise ApiError(400, {"body": [f"Malformed JSON: {str(exc)[:200]}."]}) from None
 
 
-def prediction_json(prediction: Prediction) -> dict:
+def prediction_json(prediction: Prediction, stamps: dict | None = None) -> dict:
+    """The JSON of one prediction; stamps, when given, caches formatted timestamps across calls."""
+    if stamps is None:
+        created_at = prediction.created_at.isoformat()
+    else:  # a batch shares one timestamp: format it once, not 10,000 times
+        created_at = stamps.get(prediction.created_at) or stamps.setdefault(
+            prediction.created_at, prediction.created_at.isoformat())
     return {
         "id": str(prediction.id),
-        "created_at": prediction.created_at.isoformat(),
+        "created_at": created_at,
         "temperature": prediction.temperature,
         "humidity": prediction.humidity,
         "windspeed": prediction.windspeed,
@@ -128,7 +135,8 @@ def create_batch(request):
     if errors:
         raise ApiError(400, errors)
     predictions = services.predict_many_and_record(inputs=matrix, source=Prediction.Source.BATCH)
-    return JsonResponse({"predictions": [prediction_json(p) for p in predictions]}, status=201)
+    stamps = {}
+    return JsonResponse({"predictions": [prediction_json(p, stamps) for p in predictions]}, status=201)
 
 
 @api_view("GET", "HEAD")

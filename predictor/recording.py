@@ -3,24 +3,56 @@
 The ORM's create() costs three round trips (BEGIN, INSERT, COMMIT) and about twice the CPU of
 one parameterised INSERT sent in autocommit mode, which PostgreSQL commits by itself. Large
 batches go through COPY (one statement, so one transaction: all rows or none), several times
-faster than a multi-row INSERT. The SQL is built from the model's own metadata, so it follows
-the Prediction model; the model and its migrations stay as they are.
-Only the service module calls these functions.
+faster than a multi-row INSERT. The SQL is built from the model's own metadata; the model and
+its migrations stay as they are. Only the service module calls these functions.
 """
 import io
+import os
+import uuid
+from typing import Iterable
 
+import numpy as np
 from django.db import connection
+from django.db.models.base import ModelState
 
 from predictor.models import Prediction
 
-_FIELDS = [field for field in Prediction._meta.concrete_fields]
+_FIELDS = list(Prediction._meta.concrete_fields)
 _TABLE = connection.ops.quote_name(Prediction._meta.db_table)
-_COLUMNS = ", ".join(connection.ops.quote_name(field.column) for field in _FIELDS)
-_ATTNAMES = tuple(field.attname for field in _FIELDS)
-_INSERT_SQL = f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES ({', '.join(['%s'] * len(_FIELDS))})"
-_COPY_SQL = f"COPY {_TABLE} ({_COLUMNS}) FROM STDIN"
-# Below this many rows one multi-row INSERT beats setting up a COPY.
+_INSERT_SQL = (f"INSERT INTO {_TABLE} ({', '.join(connection.ops.quote_name(f.column) for f in _FIELDS)}) "
+               f"VALUES ({', '.join(['%s'] * len(_FIELDS))})")
+# The columns of a new prediction, in the order new_predictions() and COPY take them.
+COLUMNS = ("id", "temperature", "humidity", "windspeed", "predicted_count", "outside_training_range",
+           "model_version_id", "created_at", "source")
+_COPY_SQL = f"COPY {_TABLE} ({', '.join(connection.ops.quote_name(Prediction._meta.get_field(name).column) for name in COLUMNS)}) FROM STDIN"
+# Batches build their instances as a row loaded from the database is built, minus the model
+# signals (Prediction has no receivers): 2 µs instead of 15 µs a row. Only while the model's
+# fields are exactly COLUMNS; otherwise the ordinary constructor.
+_DIRECT = tuple(field.attname for field in _FIELDS) == COLUMNS
+# Below this many rows the ORM's one multi-row INSERT is as quick as setting up a COPY.
 COPY_MIN_ROWS = 50
+
+
+def new_ids(count: int) -> list[uuid.UUID]:
+    """count random (version 4) UUIDs from one read of the OS's random source."""
+    raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4, as uuid.uuid4() sets it
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # the RFC 4122 variant
+    data = raw.tobytes()
+    return [uuid.UUID(bytes=data[start:start + 16]) for start in range(0, len(data), 16)]
+
+
+def new_predictions(rows: Iterable[tuple]) -> list[Prediction]:
+    """Unsaved Prediction instances from tuples of COLUMNS values."""
+    if not _DIRECT:
+        return [Prediction(**dict(zip(COLUMNS, row))) for row in rows]
+    predictions = []
+    for row in rows:
+        prediction = Prediction.__new__(Prediction)
+        prediction.__dict__.update(zip(COLUMNS, row))
+        prediction._state = ModelState()
+        predictions.append(prediction)
+    return predictions
 
 
 def insert_one(prediction: Prediction) -> None:
@@ -36,27 +68,22 @@ def insert_many(predictions: list[Prediction]) -> None:
     if len(predictions) < COPY_MIN_ROWS or connection.vendor != "postgresql":
         Prediction.objects.bulk_create(predictions)
     else:
-        rows = ([getattr(prediction, name) for name in _ATTNAMES] for prediction in predictions)
         with connection.cursor() as cursor:
-            cursor.copy_expert(_COPY_SQL, io.StringIO(_copy_text(rows)))
+            cursor.copy_expert(_COPY_SQL, io.StringIO(_copy_text(predictions)))
     for prediction in predictions:
         _mark_saved(prediction)
 
 
-def _copy_text(rows) -> str:
-    # COPY text format: tab-separated, one line per row. Values here are UUIDs, numbers,
-    # booleans, ISO timestamps and the source code: none contains a tab, newline or backslash.
-    return "".join("\t".join(map(_copy_value, row)) + "\n" for row in rows)
-
-
-def _copy_value(value) -> str:
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, float):
-        return repr(value)  # shortest round-trip form: the stored double equals the Python float
-    return str(value)
+def _copy_text(predictions: list[Prediction]) -> str:
+    # COPY's text format: tab-separated COLUMNS, one line per row. None of these values can
+    # contain a tab, newline or backslash; repr() of a float is its shortest exact form.
+    stamps = {}  # rows stored together share their timestamp: format each one once
+    lines = []
+    for p in predictions:
+        stamp = stamps.get(p.created_at) or stamps.setdefault(p.created_at, p.created_at.isoformat())
+        lines.append(f"{p.id.hex}\t{p.temperature!r}\t{p.humidity!r}\t{p.windspeed!r}\t{p.predicted_count!r}\t"
+                     f"{'t' if p.outside_training_range else 'f'}\t{p.model_version_id}\t{stamp}\t{p.source}\n")
+    return "".join(lines)
 
 
 def _mark_saved(prediction: Prediction) -> None:

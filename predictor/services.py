@@ -169,13 +169,11 @@ def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Predicti
     outside = _outside_training_range(model.feature_ranges, inputs).tolist()
     created_at = timezone.now()
     version_id = model.version_id
-    predictions = []
-    for (temperature, humidity, windspeed), count, flag in zip(inputs.tolist(), counts, outside):
-        predictions.append(Prediction(
-            id=uuid.uuid4(), temperature=temperature, humidity=humidity, windspeed=windspeed,
-            predicted_count=count, outside_training_range=flag, model_version_id=version_id,
-            created_at=created_at, source=source,
-        ))
+    predictions = recording.new_predictions(
+        (prediction_id, temperature, humidity, windspeed, count, flag, version_id, created_at, source)
+        for prediction_id, (temperature, humidity, windspeed), count, flag
+        in zip(recording.new_ids(len(inputs)), inputs.tolist(), counts, outside)
+    )
     recording.insert_many(predictions)
     return predictions
 
