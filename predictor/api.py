@@ -6,12 +6,13 @@ The API needs no login and no CSRF token (it sets no cookies and reads none).
 import functools
 import json
 import logging
+import uuid
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from predictor import openapi, services, validation, versions
@@ -110,6 +111,22 @@ def prediction_json(prediction: Prediction, stamps: dict | None = None) -> dict:
     }
 
 
+_ZERO_ID = uuid.UUID(int=0)
+_url_patterns: dict = {}
+
+
+def prediction_url(prediction_id: uuid.UUID) -> str:
+    """reverse("api:prediction", args=[prediction_id]), resolved once per URLconf and prefix.
+
+    reverse() costs ~80 µs, a tenth of the whole API request otherwise.
+    """
+    key = (get_script_prefix(), get_urlconf())
+    pattern = _url_patterns.get(key)
+    if pattern is None:
+        pattern = _url_patterns[key] = reverse("api:prediction", args=[_ZERO_ID])
+    return pattern.replace(str(_ZERO_ID), str(prediction_id))
+
+
 @api_view("POST")
 def create_prediction(request):
     values, errors = validation.validate_row(read_json(request))
@@ -117,7 +134,7 @@ def create_prediction(request):
         raise ApiError(400, errors)
     prediction = services.predict_and_record(**values, source=Prediction.Source.API)
     response = JsonResponse(prediction_json(prediction), status=201)
-    response["Location"] = reverse("api:prediction", args=[prediction.id])
+    response["Location"] = prediction_url(prediction.id)
     return response
 
 
