@@ -94,6 +94,12 @@ class TreeEnsemble:
         out = self._apply_link(margin)
         return out[:, 0] if self.num_target == 1 else out
 
+    def predict_one(self, values) -> np.ndarray:
+        """The prediction(s) for one row given as num_feature numbers: (num_target,) values."""
+        if any(value != value for value in values):  # NaN: the general path honours default directions
+            return self.predict(np.asarray(values, dtype=np.float32).reshape(1, -1)).reshape(-1)
+        return self._apply_link(self._margin_one(np.array(values, dtype=np.float32)))
+
     def _margin_one(self, row: np.ndarray) -> np.ndarray:
         """One row without missing values: the hot path of a single prediction."""
         node = self.roots

@@ -50,6 +50,12 @@ class ActiveModel:
         # Rentals cannot be negative, whatever the trees add up to.
         return np.maximum(counts, 0.0)
 
+    def predict_one(self, temperature: float, humidity: float, windspeed: float) -> float:
+        """One row, the API's hot path: predict() minus the array handling around it."""
+        if self.evaluator is None or self.evaluator.num_target != 1:
+            return float(self.predict(np.array([[temperature, humidity, windspeed]]))[0])
+        return max(float(self.evaluator.predict_one((temperature, humidity, windspeed))[0]), 0.0)
+
 
 class _ModelCache:
     """Per-process cache of the active model with a cheap periodic "which one is active?" check."""
@@ -146,11 +152,11 @@ def predict_and_record(*, temperature: float, humidity: float, windspeed: float,
     """Predict one day's rentals and store the input and answer; committed when it returns."""
     model = get_active_model()
     values = {"temperature": float(temperature), "humidity": float(humidity), "windspeed": float(windspeed)}
-    count = model.predict(np.array([[values[name] for name in FEATURES]]))[0]
+    count = model.predict_one(values["temperature"], values["humidity"], values["windspeed"])
     prediction = Prediction(
         id=uuid.uuid4(),
         **values,
-        predicted_count=float(count),
+        predicted_count=count,
         outside_training_range=bool(out_of_range_features(model.feature_ranges, values)),
         model_version_id=model.version_id,
         created_at=timezone.now(),
