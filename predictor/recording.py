@@ -8,10 +8,10 @@ its migrations stay as they are. Only the service module calls these functions.
 """
 import io
 import os
+import time
 import uuid
 from typing import Iterable
 
-import numpy as np
 from django.db import connection
 from django.db.models.base import ModelState
 
@@ -29,17 +29,32 @@ _COPY_SQL = f"COPY {_TABLE} ({', '.join(connection.ops.quote_name(Prediction._me
 # signals (Prediction has no receivers): 2 µs instead of 15 µs a row. Only while the model's
 # fields are exactly COLUMNS; otherwise the ordinary constructor.
 _DIRECT = tuple(field.attname for field in _FIELDS) == COLUMNS
+_MS_MASK = (1 << 48) - 1
+_RAND_B_MASK = (1 << 62) - 1
 # Below this many rows the ORM's one multi-row INSERT is as quick as setting up a COPY.
 COPY_MIN_ROWS = 50
 
 
 def new_ids(count: int) -> list[uuid.UUID]:
-    """count random (version 4) UUIDs from one read of the OS's random source."""
-    raw = np.frombuffer(os.urandom(16 * count), dtype=np.uint8).reshape(count, 16).copy()
-    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4, as uuid.uuid4() sets it
-    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # the RFC 4122 variant
-    data = raw.tobytes()
-    return [uuid.UUID(bytes=data[start:start + 16]) for start in range(0, len(data), 16)]
+    """count new ids: time-ordered UUIDs (RFC 9562 version 7), from one read of the OS's randomness.
+
+    A random (version 4) primary key sends every insert to a random page of the key's index:
+    with a million rows that means thousands of pages touched per batch, each written whole to
+    the WAL after a checkpoint, and COPY runs ~2x slower. Version 7 ids begin with the
+    millisecond, so new keys land together at the index's right edge; 74 random bits keep
+    them unguessable. They reveal their creation time, which the prediction shows anyway.
+    """
+    prefix = (time.time_ns() // 1_000_000 & _MS_MASK) << 80 | 0x7 << 76 | 0b10 << 62
+    raw = os.urandom(10 * count)
+    ids = []
+    for start in range(0, len(raw), 10):
+        bits = int.from_bytes(raw[start:start + 10], "big")  # 80 random bits; 74 are used
+        ids.append(uuid.UUID(int=prefix | (bits >> 68) << 64 | bits & _RAND_B_MASK))
+    return ids
+
+
+def new_id() -> uuid.UUID:
+    return new_ids(1)[0]
 
 
 def new_predictions(rows: Iterable[tuple]) -> list[Prediction]:

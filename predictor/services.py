@@ -7,7 +7,6 @@ MODEL_REFRESH_SECONDS, so activating a version reaches every worker of every dyn
 import logging
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 
 import numpy as np
@@ -154,7 +153,7 @@ def predict_and_record(*, temperature: float, humidity: float, windspeed: float,
     values = {"temperature": float(temperature), "humidity": float(humidity), "windspeed": float(windspeed)}
     count = model.predict_one(values["temperature"], values["humidity"], values["windspeed"])
     prediction = Prediction(
-        id=uuid.uuid4(),
+        id=recording.new_id(),
         **values,
         predicted_count=count,
         outside_training_range=bool(out_of_range_features(model.feature_ranges, values)),

@@ -1,4 +1,6 @@
 """The service's fast paths: the numpy evaluator with XGBoost as fallback, the lean inserts."""
+import uuid
+
 import numpy as np
 import pytest
 import xgboost as xgb
@@ -68,3 +70,17 @@ def test_batch_flags_match_the_per_row_range_check(active_version):
     expected = [bool(services.out_of_range_features(active_version.feature_ranges, dict(zip(INPUTS, row))))
                 for row in rows.tolist()]
     assert [p.outside_training_range for p in predictions] == expected
+
+
+def test_new_ids_are_unique_time_ordered_version_7_uuids():
+    import time
+
+    from predictor import recording
+
+    first = recording.new_ids(1000)
+    time.sleep(0.002)
+    later = recording.new_id()
+    assert len(set(first)) == 1000
+    assert {i.version for i in first} == {7} and later.version == 7
+    assert {i.variant for i in first} == {uuid.RFC_4122}
+    assert max(first) < later  # a later millisecond sorts after: new keys meet at the index's edge
