@@ -224,9 +224,9 @@ def measure_batches(port: int, count: int = 5) -> list[float]:
     """Rows per second of a 10,000-row batch, end to end (request sent to answer read)."""
     rates = []
     for number in range(count):
-        payload = {"inputs": sample_inputs(BATCH_ROWS, seed=number)}
+        body = json.dumps({"inputs": sample_inputs(BATCH_ROWS, seed=number)}).encode()
         started = time.perf_counter()
-        status, body = post_json(port, "/api/v1/predictions/batch", payload)
+        status, body, _ = request(port, "POST", "/api/v1/predictions/batch", body, {"Content-Type": "application/json"})
         elapsed = time.perf_counter() - started
         if status != 201 or len(json.loads(body)["predictions"]) != BATCH_ROWS:
             raise SystemExit(f"batch failed: {status} {body[:300]!r}")
