@@ -2,14 +2,16 @@
 
 The ORM's create() costs three round trips (BEGIN, INSERT, COMMIT) and about twice the CPU of
 one parameterised INSERT sent in autocommit mode, which PostgreSQL commits by itself. Large
-batches go through COPY (one statement, so one transaction: all rows or none), several times
-faster than a multi-row INSERT. The SQL is built from the model's own metadata; the model and
+batches go through COPY in its binary format (one statement, so one transaction: all rows or
+none), several times faster than a multi-row INSERT. The SQL is built from the model's own metadata; the model and
 its migrations stay as they are. Only the service module calls these functions.
 """
 import io
 import os
+import struct
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 from django.db import connection
@@ -24,11 +26,20 @@ _INSERT_SQL = (f"INSERT INTO {_TABLE} ({', '.join(connection.ops.quote_name(f.co
 # The columns of a new prediction, in the order new_predictions() and COPY take them.
 COLUMNS = ("id", "temperature", "humidity", "windspeed", "predicted_count", "outside_training_range",
            "model_version_id", "created_at", "source")
-_COPY_SQL = f"COPY {_TABLE} ({', '.join(connection.ops.quote_name(Prediction._meta.get_field(name).column) for name in COLUMNS)}) FROM STDIN"
+_COPY_COLUMNS = ", ".join(connection.ops.quote_name(Prediction._meta.get_field(name).column) for name in COLUMNS)
+_COPY_SQL = f"COPY {_TABLE} ({_COPY_COLUMNS}) FROM STDIN WITH (FORMAT binary)"
 # Batches build their instances as a row loaded from the database is built, minus the model
 # signals (Prediction has no receivers): 2 µs instead of 15 µs a row. Only while the model's
 # fields are exactly COLUMNS; otherwise the ordinary constructor.
 _DIRECT = tuple(field.attname for field in _FIELDS) == COLUMNS
+# COPY binary: signature, flags, header extension; per row the field count, then each field's
+# byte length and value (uuid, 4 x float8, bool, bigint, timestamptz as µs since 2000, text);
+# -1 ends the data.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+_COPY_TRAILER = struct.pack(">h", -1)
+_ROW_FORMAT = ">hi16sididididi?iqiqi%ds"
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
 _MS_MASK = (1 << 48) - 1
 _RAND_B_MASK = (1 << 62) - 1
 # Below this many rows the ORM's one multi-row INSERT is as quick as setting up a COPY.
@@ -84,22 +95,29 @@ def insert_many(predictions: list[Prediction]) -> None:
         Prediction.objects.bulk_create(predictions)
     else:
         with connection.cursor() as cursor:
-            cursor.copy_expert(_COPY_SQL, io.StringIO(_copy_text(predictions)))
+            cursor.copy_expert(_COPY_SQL, io.BytesIO(_copy_binary(predictions)))
     alias = connection.alias  # once: every lookup through the connection proxy costs a few µs
     for prediction in predictions:
         prediction._state.adding, prediction._state.db = False, alias
 
 
-def _copy_text(predictions: list[Prediction]) -> str:
-    # COPY's text format: tab-separated COLUMNS, one line per row. None of these values can
-    # contain a tab, newline or backslash; repr() of a float is its shortest exact form.
-    stamps = {}  # rows stored together share their timestamp: format each one once
-    lines = []
+def _copy_binary(predictions: list[Prediction]) -> bytes:
+    """COPY's binary format: packing numbers is several times cheaper than printing them as text,
+    and PostgreSQL need not parse them back."""
+    rows = [_COPY_HEADER]
+    stamps, layouts = {}, {}
     for p in predictions:
-        stamp = stamps.get(p.created_at) or stamps.setdefault(p.created_at, p.created_at.isoformat())
-        lines.append(f"{p.id.hex}\t{p.temperature!r}\t{p.humidity!r}\t{p.windspeed!r}\t{p.predicted_count!r}\t"
-                     f"{'t' if p.outside_training_range else 'f'}\t{p.model_version_id}\t{stamp}\t{p.source}\n")
-    return "".join(lines)
+        micros = stamps.get(p.created_at)
+        if micros is None:
+            micros = stamps[p.created_at] = (p.created_at - _PG_EPOCH) // _MICROSECOND
+        source = p.source.encode()
+        layout = layouts.get(len(source)) or layouts.setdefault(len(source), struct.Struct(_ROW_FORMAT % len(source)))
+        rows.append(layout.pack(
+            len(COLUMNS), 16, p.id.bytes, 8, p.temperature, 8, p.humidity, 8, p.windspeed,
+            8, p.predicted_count, 1, p.outside_training_range, 8, p.model_version_id, 8, micros,
+            len(source), source))
+    rows.append(_COPY_TRAILER)
+    return b"".join(rows)
 
 
 def _mark_saved(prediction: Prediction) -> None:
