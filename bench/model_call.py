@@ -23,7 +23,7 @@ from ml import model_io  # noqa: E402
 from predictor import services  # noqa: E402
 
 
-def per_call_us(call, number: int, repeat: int = 15) -> dict:
+def per_call_us(call, number: int, repeat: int = 30) -> dict:
     """Best and median of repeated timings: the best is the code's own cost, the median adds
     what other processes on the machine took from it."""
     timings = [timing / number * 1e6 for timing in timeit.repeat(call, number=number, repeat=repeat)]
@@ -36,7 +36,7 @@ def main() -> None:
     print(json.dumps({
         "evaluator": model.evaluator is not None,
         "trees": model.evaluator.num_trees if model.evaluator else None,
-        "service_us": per_call_us(lambda: model.predict_one(20.0, 60.0, 12.0), 2000),
+        "service_us": per_call_us(lambda: model.predict_one(20.0, 60.0, 12.0), 1000),
         "xgboost_us": per_call_us(lambda: model_io.predict(model.booster, row), 200),
     }))
 
