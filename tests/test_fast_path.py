@@ -84,3 +84,15 @@ def test_new_ids_are_unique_time_ordered_version_7_uuids():
     assert {i.version for i in first} == {7} and later.version == 7
     assert {i.variant for i in first} == {uuid.RFC_4122}
     assert max(first) < later  # a later millisecond sorts after: new keys meet at the index's edge
+
+
+def test_the_batch_answer_is_exactly_what_jsonresponse_would_send(active_version):
+    from django.http import JsonResponse
+
+    from predictor.api import prediction_json
+    from predictor.batch_json import predictions_document
+
+    rows = np.array([[-39.5, 0.0, 0.0], [20.0, 60.0, 12.0], [49.9, 100.0, 150.0], [1e-7, 33.3, 7.25]] * 20)
+    predictions = services.predict_many_and_record(inputs=rows, source="batch")
+    expected = JsonResponse({"predictions": [prediction_json(p) for p in predictions]}).content
+    assert predictions_document(predictions).encode() == expected
