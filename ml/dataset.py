@@ -19,7 +19,11 @@ PHYSICAL_BOUNDS = {
 
 
 class DatasetError(ValueError):
-    """The CSV cannot be used for training; the message names the column or row."""
+    """The CSV cannot be used; the message names the column or, one line each, every bad row."""
+
+    def __init__(self, message: str, lines: list[tuple[int, str]] | None = None):
+        super().__init__(message)
+        self.lines = lines or []  # (CSV line number, what is wrong), for row problems
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,10 @@ def load_daily_csv(path: str | Path = BUNDLED_DAILY_CSV) -> Dataset:
 
 
 def dataset_from_frame(frame, source: str = "data") -> Dataset:
-    """Validate a frame of strings or numbers with the COLUMNS and build a Dataset."""
+    """Validate a frame of strings or numbers with the COLUMNS and build a Dataset.
+
+    Every bad row is reported, one line each with its CSV line number, in one DatasetError.
+    """
     import pandas as pd
 
     missing = [column for column in COLUMNS if column not in frame.columns]
@@ -67,36 +74,49 @@ def dataset_from_frame(frame, source: str = "data") -> Dataset:
     if frame.empty:
         raise DatasetError(f"{source}: no rows")
 
-    def bad_row(position: int, message: str) -> DatasetError:
-        # +2: one for the header line, one because CSV lines count from 1
-        return DatasetError(f"{source}: line {position + 2}: {message}")
-
+    problems: list[tuple[int, str]] = []  # (row position, message)
     dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
     for position in np.flatnonzero(dates.isna().to_numpy()):
-        raise bad_row(position, f"date {frame['date'].iloc[position]!r} is not YYYY-MM-DD")
-    duplicated = dates.duplicated().to_numpy()
+        problems.append((position, f"date {frame['date'].iloc[position]!r} is not YYYY-MM-DD"))
+    duplicated = (dates.duplicated() & dates.notna()).to_numpy()
     for position in np.flatnonzero(duplicated):
-        raise bad_row(position, f"date {frame['date'].iloc[position]} appears twice")
+        problems.append((position, f"date {frame['date'].iloc[position]} appears twice"))
 
     columns = {}
     for name in (*FEATURES, TARGET):
         values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
         for position in np.flatnonzero(~np.isfinite(values)):
-            raise bad_row(position, f"{name} {frame[name].iloc[position]!r} is not a finite number")
+            problems.append((position, f"{name} {frame[name].iloc[position]!r} is not a finite number"))
         columns[name] = values
-    for name, (low, high) in PHYSICAL_BOUNDS.items():
-        outside = (columns[name] < low) | (columns[name] > high)
-        for position in np.flatnonzero(outside):
-            raise bad_row(position, f"{name} {columns[name][position]} is outside {low:g}..{high:g}")
-    counts = columns[TARGET]
-    for position in np.flatnonzero((counts < 0) | (counts != np.round(counts))):
-        raise bad_row(position, f"{TARGET} {counts[position]} is not a whole number >= 0")
+    with np.errstate(invalid="ignore"):  # non-finite values are reported above, not again here
+        for name, (low, high) in PHYSICAL_BOUNDS.items():
+            outside = (columns[name] < low) | (columns[name] > high)
+            for position in np.flatnonzero(outside):
+                problems.append((position, f"{name} {columns[name][position]} is outside {low:g}..{high:g}"))
+        counts = columns[TARGET]
+        fractional = np.isfinite(counts) & ((counts < 0) | (counts != np.round(counts)))
+        for position in np.flatnonzero(fractional):
+            problems.append((position, f"{TARGET} {counts[position]} is not a whole number >= 0"))
+    if problems:
+        # +2: one for the header line, one because CSV lines count from 1
+        lines = [(int(position) + 2, message) for position, message in sorted(problems, key=lambda p: p[0])]
+        raise DatasetError("\n".join(f"{source}: line {line}: {message}" for line, message in lines), lines=lines)
 
     order = np.argsort(dates.to_numpy())
     X = np.column_stack([columns[name] for name in FEATURES])[order]
     y = counts[order]
     day = dates.to_numpy().astype("datetime64[D]")[order]
     return Dataset(dates=day, X=X, y=y, fingerprint=_fingerprint(day, X, y))
+
+
+def combine(base: Dataset, observed: Dataset) -> Dataset:
+    """The rows of both, one per date; where a date is in both, the observed row wins."""
+    keep = ~np.isin(base.dates, observed.dates)
+    dates = np.concatenate([base.dates[keep], observed.dates])
+    order = np.argsort(dates, kind="stable")
+    X = np.concatenate([base.X[keep], observed.X])[order]
+    y = np.concatenate([base.y[keep], observed.y])[order]
+    return Dataset(dates=dates[order], X=X, y=y, fingerprint=_fingerprint(dates[order], X, y))
 
 
 def _fingerprint(dates: np.ndarray, X: np.ndarray, y: np.ndarray) -> str:

@@ -4,6 +4,9 @@ import hashlib
 import numpy as np
 import xgboost as xgb
 
+from ml.dataset import FEATURES
+from ml.features import design_matrix
+
 FORMAT = "ubj"
 
 
@@ -35,5 +38,9 @@ def from_bytes(artifact: bytes, expected_sha256: str | None = None) -> xgb.Boost
 
 
 def predict(booster: xgb.Booster, rows: np.ndarray) -> np.ndarray:
-    """Predict rows of (temperature, humidity, windspeed); no DMatrix, no pandas."""
-    return booster.inplace_predict(np.asarray(rows, dtype=np.float32).reshape(-1, 3))
+    """Predict rows of (temperature, humidity, windspeed); no DMatrix, no pandas.
+
+    The features the booster was trained on (its stored names) are derived from the inputs.
+    """
+    names = booster.feature_names or FEATURES
+    return booster.inplace_predict(design_matrix(rows, names).astype(np.float32))

@@ -3,6 +3,11 @@
 Evaluation is leave-one-month-out cross-validation: every month of the year is held out in
 turn and predicted by a model fitted on the other eleven, so no day is scored by a model that
 saw it, and neighbouring (correlated) days of a held-out day are held out too.
+
+Training is nested: inside each outer fold the hyper-parameters are chosen by an inner CV on
+the other months only (ml.tuning), and the prediction interval's offset comes from that inner
+CV's residuals; the outer fold then scores both. The final model is chosen, and its interval
+sized, by the same inner procedure run on all the data.
 """
 from dataclasses import dataclass, field
 from typing import Callable
@@ -10,21 +15,13 @@ from typing import Callable
 import numpy as np
 import xgboost as xgb
 
+from ml import intervals, model_io, tuning
 from ml.dataset import Dataset
 from ml.metrics import regression_metrics
+from ml.tuning import DEFAULT_SEARCH, SearchSpace
 
-# Shallow, slowly learned, monotone trees: 365 rows are memorised by the default model
-# (training R² 0.9998, CV MAE ~628); depth-2 trees generalise better, and rentals can only
-# fall as humidity and wind rise (constraint order follows ml.dataset.FEATURES).
-DEFAULT_PARAMS = {
-    "objective": "reg:squarederror",
-    "max_depth": 2,
-    "eta": 0.03,
-    "monotone_constraints": "(0,-1,-1)",
-    "seed": 0,
-    "nthread": 1,
-}
-DEFAULT_ROUNDS = 300
+# A fixed model for callers that want one without a search (and the old default's shape).
+DEFAULT_PARAMS = tuning.model_params(max_depth=2, rounds=300)
 
 Progress = Callable[[str], None]
 
@@ -33,9 +30,13 @@ def _quiet(message: str) -> None:
     pass
 
 
-def fit(X: np.ndarray, y: np.ndarray, params: dict | None = None, rounds: int = DEFAULT_ROUNDS) -> xgb.Booster:
-    """A pure function from data to a fitted booster (fixed seed: same data, same model)."""
-    return xgb.train(dict(params or DEFAULT_PARAMS), xgb.DMatrix(X, label=y), num_boost_round=rounds)
+def fit(X: np.ndarray, y: np.ndarray, params: dict | None = None) -> xgb.Booster:
+    """A pure function from rows of the three inputs to a fitted booster (fixed seed)."""
+    return tuning.fit(X, y, params or DEFAULT_PARAMS)
+
+
+def predict(booster: xgb.Booster, X: np.ndarray) -> np.ndarray:
+    return model_io.predict(booster, X).astype(np.float64)
 
 
 def fit_linear(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -52,43 +53,64 @@ def predict_linear(coefficients: np.ndarray, X: np.ndarray) -> np.ndarray:
 def month_folds(dataset: Dataset) -> list[np.ndarray]:
     """Boolean test masks, one per calendar month present in the data."""
     months = dataset.months
-    return [months == month for month in np.unique(months)]
+    folds = [months == month for month in np.unique(months)]
+    if len(folds) < 2:
+        raise ValueError("cross-validation needs data from at least two months")
+    return folds
+
+
+def cross_validate(dataset: Dataset, params: dict) -> dict:
+    """Leave-one-month-out metrics of one fixed model description (no search): the yardstick
+    on which a new version and the active one are compared on the same data."""
+    predictions = np.empty_like(dataset.y)
+    for test in month_folds(dataset):
+        booster = fit(dataset.X[~test], dataset.y[~test], params)
+        predictions[test] = predict(booster, dataset.X[test])
+    return regression_metrics(dataset.y, predictions)
 
 
 @dataclass
-class CrossValidation:
-    """Out-of-fold predictions of the model and both baselines, and their metrics."""
+class NestedCrossValidation:
+    """Out-of-fold predictions of the tuned model and both baselines, and their metrics."""
 
     model: np.ndarray
     mean_baseline: np.ndarray
     linear_baseline: np.ndarray
+    covered: np.ndarray  # whether each day's actual count lies in its interval
     metrics: dict = field(default_factory=dict)
 
 
-def cross_validate(
-    dataset: Dataset,
-    params: dict | None = None,
-    rounds: int = DEFAULT_ROUNDS,
-    progress: Progress = _quiet,
-) -> CrossValidation:
-    X, y = dataset.X, dataset.y
+def nested_cross_validate(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH,
+                          progress: Progress = _quiet) -> NestedCrossValidation:
+    X, y, months = dataset.X, dataset.y, dataset.months
     folds = month_folds(dataset)
-    if len(folds) < 2:
-        raise ValueError("cross-validation needs data from at least two months")
     model, mean_baseline, linear_baseline = (np.empty_like(y) for _ in range(3))
+    covered = np.zeros(len(y), dtype=bool)
+    widths, chosen = np.empty_like(y), []
     for number, test in enumerate(folds, start=1):
         train = ~test
-        progress(f"fold {number}/{len(folds)}: holding out {dataset.months[test][0]}")
-        booster = fit(X[train], y[train], params, rounds)
-        model[test] = booster.inplace_predict(X[test])
+        selection = tuning.select(X[train], y[train], months[train], search)
+        offset = intervals.conformal_offset(y[train] - selection.out_of_fold)
+        booster = fit(X[train], y[train], selection.params)
+        model[test] = predict(booster, X[test])
+        low, high = intervals.interval(model[test], offset)
+        covered[test] = (low <= y[test]) & (y[test] <= high)
+        widths[test] = high - low
         mean_baseline[test] = y[train].mean()
         linear_baseline[test] = predict_linear(fit_linear(X[train], y[train]), X[test])
-    result = CrossValidation(model, mean_baseline, linear_baseline)
+        month = str(months[test][0])
+        chosen.append({"month": month, "features": selection.params["features"],
+                       "max_depth": selection.params["max_depth"], "rounds": selection.params["rounds"]})
+        progress(f"fold {number}/{len(folds)}: held out {month}; inner CV chose {_describe(selection.params)}; "
+                 f"MAE {np.abs(model[test] - y[test]).mean():.0f}")
+    result = NestedCrossValidation(model, mean_baseline, linear_baseline, covered)
     result.metrics = {
         "cv": regression_metrics(y, model),
         "baseline_mean": regression_metrics(y, mean_baseline),
         "baseline_linear": regression_metrics(y, linear_baseline),
         "folds": len(folds),
+        "interval_cv": {"level": intervals.LEVEL, "coverage": float(covered.mean()), "mean_width": float(widths.mean())},
+        "chosen_per_fold": chosen,
     }
     return result
 
@@ -96,22 +118,29 @@ def cross_validate(
 @dataclass(frozen=True)
 class TrainingResult:
     booster: xgb.Booster
-    params: dict
-    rounds: int
-    metrics: dict  # "cv", "baseline_mean", "baseline_linear" ({mae, rmse, r2}), "folds", "train"
+    params: dict  # model_params: XGBoost parameters, "rounds", "features"
+    interval_offset: float  # the 80 % interval is prediction ± this
+    metrics: dict  # "cv", "baseline_mean", "baseline_linear", "folds", "interval_cv", "interval", "train", ...
+
+    @property
+    def rounds(self) -> int:
+        return self.params["rounds"]
 
 
-def train(
-    dataset: Dataset,
-    params: dict | None = None,
-    rounds: int = DEFAULT_ROUNDS,
-    progress: Progress = _quiet,
-) -> TrainingResult:
-    """Cross-validate, then fit the final model on all rows."""
-    params = dict(params or DEFAULT_PARAMS)
-    validation = cross_validate(dataset, params, rounds, progress)
-    progress(f"fitting the final model on all {dataset.rows} days")
-    booster = fit(dataset.X, dataset.y, params, rounds)
+def train(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH, progress: Progress = _quiet) -> TrainingResult:
+    """Nested-cross-validate the procedure, then run it on all rows for the final model."""
+    validation = nested_cross_validate(dataset, search, progress)
+    progress(f"choosing the final hyper-parameters by inner CV over all {dataset.rows} days")
+    selection = tuning.select(dataset.X, dataset.y, dataset.months, search)
+    offset = intervals.conformal_offset(dataset.y - selection.out_of_fold)
+    progress(f"fitting the final model: {_describe(selection.params)}")
+    booster = fit(dataset.X, dataset.y, selection.params)
     metrics = dict(validation.metrics)
-    metrics["train"] = regression_metrics(dataset.y, booster.inplace_predict(dataset.X))
-    return TrainingResult(booster=booster, params={**params, "rounds": rounds}, rounds=rounds, metrics=metrics)
+    metrics["interval"] = {"level": intervals.LEVEL, "offset": offset}
+    metrics["train"] = regression_metrics(dataset.y, predict(booster, dataset.X))
+    return TrainingResult(booster=booster, params=selection.params, interval_offset=offset, metrics=metrics)
+
+
+def _describe(params: dict) -> str:
+    dew = "with" if "dew_point" in params["features"] else "without"
+    return f"{dew} dew point, depth {params['max_depth']}, {params['rounds']} rounds"

@@ -1,13 +1,14 @@
-"""Admin: the prediction history (read-only, exportable) and the model versions."""
+"""Admin: the prediction history (read-only, exportable), the model versions with their live
+error, and the observed days (editable by staff)."""
 import csv
 
 from django.contrib import admin, messages
 from django.http import StreamingHttpResponse
 from django.db.models.functions import Length
 
-from predictor import versions
+from predictor import observations, versions
+from predictor.models import ModelVersion, Observation, Prediction
 from predictor.pagination import EstimatedCountPaginator
-from predictor.models import ModelVersion, Prediction
 
 CSV_COLUMNS = ("id", "created_at", "source", "temperature", "humidity", "windspeed",
                "predicted_count", "outside_training_range", "model_version_id")
@@ -88,12 +89,14 @@ class PredictionAdmin(admin.ModelAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "created_at", "cv_mae_display", "baseline_linear_mae", "training_rows",
-                    "is_active", "activated_at")
+    list_display = ("__str__", "created_at", "cv_mae_display", "baseline_linear_mae", "interval_display",
+                    "live_error_display", "training_rows", "is_active", "activated_at")
     list_filter = ("is_active",)
     actions = ["activate_selected"]
-    fields = ("sha256", "artifact_size", "created_at", "is_active", "activated_at", "params", "metrics",
-              "training_data_fingerprint", "training_rows", "feature_ranges", "notes")
+    list_per_page = 20  # each row's live error loads that version's artifact
+    fields = ("sha256", "artifact_size", "created_at", "is_active", "activated_at", "live_error_display",
+              "interval_offset", "params", "metrics", "training_data_fingerprint", "training_rows",
+              "training_last_date", "feature_ranges", "notes")
     readonly_fields = tuple(name for name in fields if name != "notes")
 
     def get_queryset(self, request):
@@ -108,6 +111,20 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def baseline_linear_mae(self, obj):
         value = (obj.metrics or {}).get("baseline_linear", {}).get("mae")
         return "–" if value is None else f"{value:.1f}"
+
+    @admin.display(description="80 % interval (CV coverage)")
+    def interval_display(self, obj):
+        if obj.interval_offset is None:
+            return "–"
+        coverage = "" if obj.interval_coverage is None else f" ({obj.interval_coverage:.0%})"
+        return f"± {obj.interval_offset:.0f}{coverage}"
+
+    @admin.display(description="Live MAE (observed days)")
+    def live_error_display(self, obj):
+        error = observations.live_error(obj)
+        if error is None:
+            return "no unseen observed days"
+        return f"{error.mae:.1f} over {error.days} day{'' if error.days == 1 else 's'}"
 
     @admin.display(description="Artifact")
     def artifact_size(self, obj):
@@ -128,3 +145,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # A version that made predictions is protected anyway; the active one must stay.
         return False
+
+
+@admin.register(Observation)
+class ObservationAdmin(admin.ModelAdmin):
+    """What really happened: staff add and correct days here or import a CSV with
+    `manage.py import_observations`."""
+
+    list_display = ("date", "temperature", "humidity", "windspeed", "actual_count", "updated_at")
+    date_hierarchy = "date"
+    ordering = ("-date",)
+    search_fields = ("date",)

@@ -99,6 +99,9 @@ def prediction_json(prediction: Prediction) -> dict:
         "humidity": prediction.humidity,
         "windspeed": prediction.windspeed,
         "predicted_count": prediction.rounded_count,
+        # The 80 % prediction interval; null for versions trained before intervals existed.
+        "interval_low": (prediction.rounded_interval or (None, None))[0],
+        "interval_high": (prediction.rounded_interval or (None, None))[1],
         "model_version": prediction.model_version_id,
         "outside_training_range": prediction.outside_training_range,
         "source": prediction.source,

@@ -18,11 +18,14 @@ def predictions_document(predictions: list[Prediction]) -> str:
             text = encoded[value] = json.dumps(value.isoformat() if hasattr(value, "isoformat") else value)
         return text
 
-    rows = [
-        f'{{"id": "{p.id}", "created_at": {once(p.created_at)}, "temperature": {p.temperature!r}, '
-        f'"humidity": {p.humidity!r}, "windspeed": {p.windspeed!r}, "predicted_count": {p.rounded_count}, '
-        f'"model_version": {p.model_version_id}, '
-        f'"outside_training_range": {"true" if p.outside_training_range else "false"}, "source": {once(p.source)}}}'
-        for p in predictions
-    ]
+    rows = []
+    for p in predictions:
+        low, high = p.rounded_interval or ("null", "null")
+        rows.append(
+            f'{{"id": "{p.id}", "created_at": {once(p.created_at)}, "temperature": {p.temperature!r}, '
+            f'"humidity": {p.humidity!r}, "windspeed": {p.windspeed!r}, "predicted_count": {p.rounded_count}, '
+            f'"interval_low": {low}, "interval_high": {high}, "model_version": {p.model_version_id}, '
+            f'"outside_training_range": {"true" if p.outside_training_range else "false"}, '
+            f'"source": {once(p.source)}}}'
+        )
     return '{"predictions": [' + ", ".join(rows) + "]}"

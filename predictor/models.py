@@ -1,4 +1,5 @@
-"""The model versions (artifacts live in the database) and the append-only prediction history."""
+"""The model versions (artifacts live in the database), the append-only prediction history, and
+the observed outcomes of real days."""
 import uuid
 
 from django.db import models
@@ -20,6 +21,13 @@ class ModelVersion(models.Model):
     feature_ranges = models.JSONField(
         default=dict, help_text="[min, max] of each feature in the training data."
     )
+    interval_offset = models.FloatField(
+        null=True, blank=True,
+        help_text="The 80 % prediction interval is the prediction ± this many rentals (split-conformal).",
+    )
+    training_last_date = models.DateField(
+        null=True, blank=True, help_text="The last day in the training data; later observed days are unseen."
+    )
     is_active = models.BooleanField(default=False)
     activated_at = models.DateTimeField(null=True, blank=True, help_text="Last time it became active.")
     notes = models.TextField(blank=True)
@@ -39,6 +47,11 @@ class ModelVersion(models.Model):
     def cv_mae(self) -> float | None:
         return (self.metrics or {}).get("cv", {}).get("mae")
 
+    @property
+    def interval_coverage(self) -> float | None:
+        """The share of held-out days the interval covered in cross-validation."""
+        return (self.metrics or {}).get("interval_cv", {}).get("coverage")
+
 
 class Prediction(models.Model):
     """One answered prediction, as the user gave it. Append-only: never updated or deleted."""
@@ -53,6 +66,8 @@ class Prediction(models.Model):
     humidity = models.FloatField(help_text="%")
     windspeed = models.FloatField(help_text="km/h")
     predicted_count = models.FloatField()
+    interval_low = models.FloatField(null=True, blank=True, help_text="80 % prediction interval, lower end.")
+    interval_high = models.FloatField(null=True, blank=True, help_text="80 % prediction interval, upper end.")
     outside_training_range = models.BooleanField(
         default=False, help_text="Some input lies outside what the model was trained on."
     )
@@ -77,3 +92,40 @@ class Prediction(models.Model):
     @property
     def rounded_count(self) -> int:
         return max(0, round(self.predicted_count))
+
+    @property
+    def rounded_interval(self) -> tuple[int, int] | None:
+        if self.interval_low is None or self.interval_high is None:
+            return None
+        return max(0, round(self.interval_low)), max(0, round(self.interval_high))
+
+
+class Observation(models.Model):
+    """What really happened on a day: its weather and how many bikes were rented. Staff may edit."""
+
+    date = models.DateField(unique=True)
+    temperature = models.FloatField(help_text="°C, the day's average")
+    humidity = models.FloatField(help_text="%, the day's average")
+    windspeed = models.FloatField(help_text="km/h, the day's average")
+    actual_count = models.PositiveIntegerField(help_text="Bikes actually rented that day.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date"]
+
+    def __str__(self):
+        return f"{self.date}: {self.actual_count} rentals"
+
+    def clean(self):
+        # The same physical bounds as the training data and the prediction form.
+        from django.core.exceptions import ValidationError
+
+        from ml.dataset import PHYSICAL_BOUNDS
+
+        errors = {}
+        for name, (low, high) in PHYSICAL_BOUNDS.items():
+            value = getattr(self, name)
+            if value is not None and not low <= value <= high:
+                errors[name] = f"Must be between {low:g} and {high:g}."
+        if errors:
+            raise ValidationError(errors)

@@ -24,8 +24,8 @@ _TABLE = connection.ops.quote_name(Prediction._meta.db_table)
 _INSERT_SQL = (f"INSERT INTO {_TABLE} ({', '.join(connection.ops.quote_name(f.column) for f in _FIELDS)}) "
                f"VALUES ({', '.join(['%s'] * len(_FIELDS))})")
 # The columns of a new prediction, in the order new_predictions() and COPY take them.
-COLUMNS = ("id", "temperature", "humidity", "windspeed", "predicted_count", "outside_training_range",
-           "model_version_id", "created_at", "source")
+COLUMNS = ("id", "temperature", "humidity", "windspeed", "predicted_count", "interval_low", "interval_high",
+           "outside_training_range", "model_version_id", "created_at", "source")
 _COPY_COLUMNS = ", ".join(connection.ops.quote_name(Prediction._meta.get_field(name).column) for name in COLUMNS)
 _COPY_SQL = f"COPY {_TABLE} ({_COPY_COLUMNS}) FROM STDIN WITH (FORMAT binary)"
 # Batches build their instances as a row loaded from the database is built, minus the model
@@ -33,11 +33,10 @@ _COPY_SQL = f"COPY {_TABLE} ({_COPY_COLUMNS}) FROM STDIN WITH (FORMAT binary)"
 # fields are exactly COLUMNS; otherwise the ordinary constructor.
 _DIRECT = tuple(field.attname for field in _FIELDS) == COLUMNS
 # COPY binary: signature, flags, header extension; per row the field count, then each field's
-# byte length and value (uuid, 4 x float8, bool, bigint, timestamptz as µs since 2000, text);
-# -1 ends the data.
+# byte length and value (uuid, 4 x float8, 2 x float8 or NULL (length -1), bool, bigint,
+# timestamptz as µs since 2000, text); -1 ends the data.
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
-_ROW_FORMAT = ">hi16sididididi?iqiqi%ds"
 _PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 _MS_MASK = (1 << 48) - 1
@@ -111,13 +110,21 @@ def _copy_binary(predictions: list[Prediction]) -> bytes:
         if micros is None:
             micros = stamps[p.created_at] = (p.created_at - _PG_EPOCH) // _MICROSECOND
         source = p.source.encode()
-        layout = layouts.get(len(source)) or layouts.setdefault(len(source), struct.Struct(_ROW_FORMAT % len(source)))
-        rows.append(layout.pack(
-            len(COLUMNS), 16, p.id.bytes, 8, p.temperature, 8, p.humidity, 8, p.windspeed,
-            8, p.predicted_count, 1, p.outside_training_range, 8, p.model_version_id, 8, micros,
-            len(source), source))
+        shape = (len(source), p.interval_low is None, p.interval_high is None)
+        layout = layouts.get(shape) or layouts.setdefault(shape, _row_layout(*shape))
+        values = [len(COLUMNS), 16, p.id.bytes, 8, p.temperature, 8, p.humidity, 8, p.windspeed,
+                  8, p.predicted_count]
+        for bound in (p.interval_low, p.interval_high):
+            values += (-1,) if bound is None else (8, bound)
+        values += (1, p.outside_training_range, 8, p.model_version_id, 8, micros, len(source), source)
+        rows.append(layout.pack(*values))
     rows.append(_COPY_TRAILER)
     return b"".join(rows)
+
+
+def _row_layout(source_length: int, low_is_null: bool, high_is_null: bool) -> struct.Struct:
+    interval = "".join("i" if is_null else "id" for is_null in (low_is_null, high_is_null))
+    return struct.Struct(f">hi16sidididid{interval}i?iqiqi{source_length}s")
 
 
 def _mark_saved(prediction: Prediction) -> None:

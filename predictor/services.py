@@ -13,8 +13,10 @@ import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
-from ml import model_io, tree_evaluator
+from ml import intervals, model_io, tree_evaluator
 from ml.dataset import FEATURES
+from ml.explain import explain
+from ml.features import design_matrix, design_row
 from predictor import recording
 from predictor.models import ModelVersion, Prediction
 
@@ -36,6 +38,9 @@ class ActiveModel:
     sha256: str
     feature_ranges: dict
     booster: object
+    interval_offset: float | None = None  # None: a version trained before intervals existed
+    # The booster's own features (the three inputs, maybe derived ones), in its order.
+    feature_names: tuple = FEATURES
     # The same trees evaluated with numpy (~15 µs a row instead of ~300 µs); None when the
     # evaluator cannot reproduce this model, and XGBoost itself serves every prediction.
     evaluator: tree_evaluator.TreeEnsemble | None = None
@@ -43,7 +48,7 @@ class ActiveModel:
     def predict(self, rows: np.ndarray) -> np.ndarray:
         rows = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
         if self.evaluator is not None and len(rows) <= FAST_PATH_MAX_ROWS:
-            counts = self.evaluator.predict(rows)
+            counts = self.evaluator.predict(design_matrix(rows, self.feature_names))
         else:
             counts = model_io.predict(self.booster, rows)
         # Rentals cannot be negative, whatever the trees add up to.
@@ -53,7 +58,15 @@ class ActiveModel:
         """One row, the API's hot path: predict() minus the array handling around it."""
         if self.evaluator is None or self.evaluator.num_target != 1:
             return float(self.predict(np.array([[temperature, humidity, windspeed]]))[0])
-        return max(float(self.evaluator.predict_one((temperature, humidity, windspeed))[0]), 0.0)
+        row = design_row(temperature, humidity, windspeed, self.feature_names)
+        return max(float(self.evaluator.predict_one(row)[0]), 0.0)
+
+    def interval(self, counts: np.ndarray) -> tuple[list, list]:
+        """The 80 % interval's (lows, highs) around predicted counts: a stored offset, no model call."""
+        if self.interval_offset is None:
+            return [None] * len(counts), [None] * len(counts)
+        low, high = intervals.interval(counts, self.interval_offset)
+        return low.tolist(), high.tolist()
 
 
 class _ModelCache:
@@ -105,14 +118,15 @@ class _ModelCache:
 
 
 def _load(version_id: int, sha256: str) -> ActiveModel:
-    version = ModelVersion.objects.only("artifact", "sha256", "feature_ranges").get(pk=version_id)
+    version = ModelVersion.objects.only("artifact", "sha256", "feature_ranges", "interval_offset").get(pk=version_id)
     booster = model_io.from_bytes(bytes(version.artifact), expected_sha256=sha256)
     try:
         evaluator = tree_evaluator.from_booster(booster)
     except tree_evaluator.UnsupportedModel as exc:
         logger.warning("model version %s: fast evaluator unavailable (%s); predicting with XGBoost", version_id, exc)
         evaluator = None
-    return ActiveModel(version_id, sha256, version.feature_ranges, booster, evaluator)
+    return ActiveModel(version_id, sha256, version.feature_ranges, booster, version.interval_offset,
+                       tuple(booster.feature_names or FEATURES), evaluator)
 
 
 _cache = _ModelCache()
@@ -152,10 +166,13 @@ def predict_and_record(*, temperature: float, humidity: float, windspeed: float,
     model = get_active_model()
     values = {"temperature": float(temperature), "humidity": float(humidity), "windspeed": float(windspeed)}
     count = model.predict_one(values["temperature"], values["humidity"], values["windspeed"])
+    (low,), (high,) = model.interval(np.array([count]))
     prediction = Prediction(
         id=recording.new_id(),
         **values,
         predicted_count=count,
+        interval_low=low,
+        interval_high=high,
         outside_training_range=bool(out_of_range_features(model.feature_ranges, values)),
         model_version_id=model.version_id,
         created_at=timezone.now(),
@@ -170,14 +187,15 @@ def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Predicti
     """Predict validated rows (n, 3) with one model call and store them in one statement: all or none."""
     model = get_active_model()
     inputs = np.asarray(inputs, dtype=np.float64).reshape(-1, len(FEATURES))
-    counts = model.predict(inputs).tolist()
+    counts = model.predict(inputs)
+    lows, highs = model.interval(counts)
     outside = _outside_training_range(model.feature_ranges, inputs).tolist()
     created_at = timezone.now()
     version_id = model.version_id
     predictions = recording.new_predictions(
-        (prediction_id, temperature, humidity, windspeed, count, flag, version_id, created_at, source)
-        for prediction_id, (temperature, humidity, windspeed), count, flag
-        in zip(recording.new_ids(len(inputs)), inputs.tolist(), counts, outside)
+        (prediction_id, temperature, humidity, windspeed, count, low, high, flag, version_id, created_at, source)
+        for prediction_id, (temperature, humidity, windspeed), count, low, high, flag
+        in zip(recording.new_ids(len(inputs)), inputs.tolist(), counts.tolist(), lows, highs, outside)
     )
     recording.insert_many(predictions)
     return predictions
@@ -188,3 +206,21 @@ def _outside_training_range(feature_ranges: dict, inputs: np.ndarray) -> np.ndar
     low = np.array([feature_ranges.get(name, (-np.inf, np.inf))[0] for name in FEATURES])
     high = np.array([feature_ranges.get(name, (-np.inf, np.inf))[1] for name in FEATURES])
     return ~((inputs >= low) & (inputs <= high)).all(axis=1)
+
+
+def explain_prediction(prediction: Prediction):
+    """Each feature's contribution to a stored prediction (ml.explain.Explanation), for its page.
+
+    Uses this process's loaded model when the prediction came from it; an older version's
+    artifact is loaded (and checksum-verified) just for this. None if it cannot be loaded.
+    """
+    row = np.array([[getattr(prediction, name) for name in FEATURES]])
+    model = _cache.model
+    if model is not None and model.version_id == prediction.model_version_id:
+        return explain(model.booster, row)
+    version = ModelVersion.objects.only("artifact", "sha256").get(pk=prediction.model_version_id)
+    try:
+        booster = model_io.from_bytes(bytes(version.artifact), expected_sha256=version.sha256)
+    except model_io.ArtifactError:
+        return None
+    return explain(booster, row)

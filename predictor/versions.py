@@ -52,62 +52,125 @@ def active_model_version() -> ModelVersion | None:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """The new and the active version's models scored by the same CV on the same data."""
+
+    rows: int
+    new_mae: float
+    active_mae: float
+
+    @property
+    def margin(self) -> float:
+        """How much lower (better) the new version's MAE is; negative when it is worse."""
+        return self.active_mae - self.new_mae
+
+
+@dataclass(frozen=True)
 class TrainingOutcome:
     version: ModelVersion
     activated: bool
     reason: str
     previous: ModelVersion | None  # the version that was active when training started
+    comparison: Comparison | None  # None when nothing was active
 
 
-def train_model_version(*, data_path: str | Path | None = None, activate: bool | None = None,
-                        notes: str = "", progress=lambda message: None) -> TrainingOutcome:
-    """Train on a daily CSV, store the version, and activate it when asked or when it is better.
-
-    activate=None (the default) activates only when nothing is active or the new version has a
-    lower cross-validated MAE than the active one. Raises ml.dataset.DatasetError before
-    anything is stored when the data is unusable.
-    """
-    from ml.dataset import BUNDLED_DAILY_CSV, load_daily_csv
-    from ml.training import train
+def training_dataset(*, data_path: str | Path | None = None, include_observed: bool = False, progress=lambda m: None):
+    """The bundled data (or a CSV), plus the observed days when asked (observed wins on a date)."""
+    from ml.dataset import BUNDLED_DAILY_CSV, combine, load_daily_csv
+    from predictor.observations import observed_dataset
 
     path = Path(data_path) if data_path else BUNDLED_DAILY_CSV
     progress(f"loading {path}")
     dataset = load_daily_csv(path)
-    progress(f"{dataset.rows} days loaded; cross-validating (leave one month out)")
-    result = train(dataset, progress=progress)
+    if include_observed:
+        observed = observed_dataset()
+        if observed is not None:
+            progress(f"adding {observed.rows} observed days (they replace the CSV's row for the same date)")
+            dataset = combine(dataset, observed)
+    return dataset, path
+
+
+def train_model_version(*, data_path: str | Path | None = None, include_observed: bool = False,
+                        activate: bool | None = None, notes: str = "", search=None,
+                        progress=lambda message: None) -> TrainingOutcome:
+    """Train on a daily CSV (plus observed days), store the version, and activate it when asked
+    or when it beats the active one.
+
+    activate=None (the default) activates only when nothing is active, or when the new version's
+    model has a lower leave-one-month-out MAE than the active version's model, both fitted and
+    scored by the same folds of this same data. Raises ml.dataset.DatasetError before anything
+    is stored when the data is unusable. search: an ml.tuning.SearchSpace (default: production's).
+    """
+    from ml.training import cross_validate, train
+    from ml.tuning import DEFAULT_SEARCH
+
+    dataset, path = training_dataset(data_path=data_path, include_observed=include_observed, progress=progress)
+    progress(f"{dataset.rows} days; nested cross-validation (leave one month out, hyper-parameters chosen inside)")
+    result = train(dataset, search=search or _configured_search() or DEFAULT_SEARCH, progress=progress)
+    previous = active_model_version()
+    comparison = None
+    if previous is not None:
+        progress(f"champion/challenger: scoring the new model and the active {previous}'s on the same {dataset.rows} days")
+        comparison = Comparison(
+            rows=dataset.rows,
+            new_mae=cross_validate(dataset, result.params)["mae"],
+            active_mae=cross_validate(dataset, previous.params)["mae"],
+        )
+    metrics = dict(result.metrics)
+    if comparison is not None:
+        metrics["comparison"] = {"against": previous.pk, "rows": comparison.rows,
+                                 "new_mae": comparison.new_mae, "active_mae": comparison.active_mae}
     artifact = model_io.to_bytes(result.booster)
     with transaction.atomic():
-        previous = active_model_version()
         version = ModelVersion.objects.create(
             artifact=artifact,
             sha256=model_io.sha256(artifact),
             params=result.params,
-            metrics=result.metrics,
+            metrics=metrics,
+            interval_offset=result.interval_offset,
             training_data_fingerprint=dataset.fingerprint,
             training_rows=dataset.rows,
+            training_last_date=dataset.dates.max().item(),
             feature_ranges=dataset.feature_ranges(),
-            notes=notes or f"trained on {path.name}",
+            notes=notes or f"trained on {path.name}" + (" and the observed days" if include_observed else ""),
         )
-        activated, reason = _activation_decision(version, previous, activate)
+        activated, reason = _activation_decision(version, previous, comparison, activate)
+        current = active_model_version()
+        if activate is None and activated and _pk(current) != _pk(previous):
+            # Someone activated another version while we trained: it was not the one we beat.
+            activated, reason = False, f"not activated: {current} was activated while training; compare again"
         if activated:
             version = activate_model_version(version_id=version.pk)
-    return TrainingOutcome(version=version, activated=activated, reason=reason, previous=previous)
+    return TrainingOutcome(version=version, activated=activated, reason=reason, previous=previous,
+                           comparison=comparison)
 
 
-def _activation_decision(new: ModelVersion, active: ModelVersion | None, activate: bool | None) -> tuple[bool, str]:
+def _pk(version: ModelVersion | None) -> int | None:
+    return None if version is None else version.pk
+
+
+def _configured_search():
+    """Tests may set MODEL_SEARCH to a smaller ml.tuning.SearchSpace; production never does."""
+    from django.conf import settings
+
+    return getattr(settings, "MODEL_SEARCH", None)
+
+
+def _activation_decision(new: ModelVersion, active: ModelVersion | None, comparison: Comparison | None,
+                         activate: bool | None) -> tuple[bool, str]:
     if activate is True:
         return True, "activated as asked (--activate)"
     if activate is False:
         return False, "not activated, as asked (--no-activate)"
-    if active is None:
+    if active is None or comparison is None:
         return True, "activated: no model was active"
-    if active.cv_mae is None or new.cv_mae < active.cv_mae:
-        return True, f"activated: CV MAE {new.cv_mae:.1f} beats the active {active}'s {_fmt(active.cv_mae)}"
-    return False, f"not activated: CV MAE {new.cv_mae:.1f} does not beat the active {active}'s {_fmt(active.cv_mae)}"
-
-
-def _fmt(value: float | None) -> str:
-    return "unknown" if value is None else f"{value:.1f}"
+    scores = f"MAE {comparison.new_mae:.1f} vs {comparison.active_mae:.1f} on the same {comparison.rows} days"
+    if comparison.margin > 0:
+        return True, f"activated: the new {new} beats the active {active} by {comparison.margin:.1f} ({scores})"
+    if comparison.margin == 0:
+        return False, f"not activated: the new {new} does not beat the active {active}, a tie ({scores})"
+    return False, (f"not activated: the new {new} does not beat the active {active}, "
+                   f"which wins by {-comparison.margin:.1f} ({scores})")
 
 
 def ensure_active_model(*, progress=lambda message: None) -> tuple[ModelVersion, bool]:

@@ -47,6 +47,7 @@ def result_page(request, prediction_id):
         "outside": services.out_of_range_features(prediction.model_version.feature_ranges, inputs),
         "training_ranges": prediction.model_version.feature_ranges,
         "change_url": reverse("predictor:predict") + "?" + urlencode(inputs),
+        "explanation": services.explain_prediction(prediction),
     }
     return render(request, "predictor/result.html", context)
 

@@ -3,7 +3,7 @@ import pytest
 
 from ml import model_io
 from ml.dataset import load_daily_csv
-from ml.training import train
+from ml.training import fit, train
 from predictor import services
 from predictor.models import ModelVersion
 
@@ -20,18 +20,30 @@ def trained(bundled_dataset):
 
 
 def store_version(trained, dataset, *, active: bool, notes: str = "") -> ModelVersion:
-    artifact = model_io.to_bytes(trained.booster)
+    return store_booster(trained.booster, trained.params, dataset, metrics=trained.metrics,
+                         interval_offset=trained.interval_offset, active=active, notes=notes)
+
+
+def store_booster(booster, params, dataset, *, metrics=None, interval_offset=None, active=False, notes=""):
+    artifact = model_io.to_bytes(booster)
     return ModelVersion.objects.create(
         artifact=artifact,
         sha256=model_io.sha256(artifact),
-        params=trained.params,
-        metrics=trained.metrics,
+        params=params,
+        metrics=metrics or {},
+        interval_offset=interval_offset,
         training_data_fingerprint=dataset.fingerprint,
         training_rows=dataset.rows,
+        training_last_date=dataset.dates.max().item(),
         feature_ranges=dataset.feature_ranges(),
         is_active=active,
         notes=notes,
     )
+
+
+def store_fixed_model(dataset, params, *, active=False, metrics=None) -> ModelVersion:
+    """A version made from fixed parameters, without a search or an interval (e.g. a weak one)."""
+    return store_booster(fit(dataset.X, dataset.y, params), params, dataset, metrics=metrics, active=active)
 
 
 @pytest.fixture

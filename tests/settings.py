@@ -9,3 +9,9 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # whitenoise expects STATIC_ROOT to exist; tests never run collectstatic into it.
 STATIC_ROOT = tempfile.mkdtemp(prefix="bikesite-static-")
+# A smaller hyper-parameter search keeps the many training runs of the suite quick; the
+# production search is exercised once per session by the `trained` fixture (tests/conftest.py).
+from ml.features import MODEL_FEATURES  # noqa: E402
+from ml.tuning import SearchSpace  # noqa: E402
+
+MODEL_SEARCH = SearchSpace(feature_sets=(MODEL_FEATURES,), rounds=(100, 150))

@@ -206,3 +206,17 @@ def test_docs_page_lists_every_operation_with_a_try_it_form(client, db):
         assert f"<code>{path}</code>" in html
     assert html.count('class="api-try"') == 5
     assert "/static/js/api-docs.js" in html and "<script>" not in html
+
+
+def test_api_predictions_return_their_stored_80_percent_interval(client, active_version):
+    body = predict(client, VALID).json()
+    stored = Prediction.objects.get()
+    assert (body["interval_low"], body["interval_high"]) == stored.rounded_interval
+    assert body["interval_low"] < body["predicted_count"] < body["interval_high"]
+
+
+def test_batch_predictions_return_their_intervals(client, active_version):
+    response = post(client, "/api/v1/predictions/batch", {"inputs": [VALID, {**VALID, "temperature": 30}]})
+    for item in response.json()["predictions"]:
+        stored = Prediction.objects.get(pk=item["id"])
+        assert (item["interval_low"], item["interval_high"]) == stored.rounded_interval

@@ -9,7 +9,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from ml.dataset import combine, load_daily_csv
+from ml.tuning import model_params
 from predictor.models import ModelVersion
+from tests.conftest import store_fixed_model
 
 
 def run(*args) -> str:
@@ -96,3 +99,37 @@ def test_createsuperuser_noinput_uses_the_environment_password(db, monkeypatch, 
                  stdout=io.StringIO())
     assert get_user_model().objects.get(username="boss").is_staff
     assert client.login(username="boss", password="a-long-admin-password")
+
+
+def test_train_prints_the_nested_cv_figures_the_interval_and_its_coverage(db):
+    output = run("train")
+    version = ModelVersion.objects.get()
+    assert "Nested leave-one-month-out cross-validation over 365 days" in output
+    assert f"80 % interval: ± {version.interval_offset:.0f} rentals; it covered {version.interval_coverage:.1%}" in output
+    assert "fold 12/12: held out 2011-12; inner CV chose" in output
+
+
+def test_train_says_which_model_won_and_by_how_much(db, bundled_dataset):
+    weak = store_fixed_model(bundled_dataset, model_params(max_depth=1, rounds=20), active=True)
+    output = run("train")
+    new = ModelVersion.objects.exclude(pk=weak.pk).get()
+    comparison = new.metrics["comparison"]
+    margin = comparison["active_mae"] - comparison["new_mae"]
+    assert "Champion/challenger on the same 365 days" in output
+    assert f"new {new} {comparison['new_mae']:.1f}, active {weak} {comparison['active_mae']:.1f}" in output
+    assert f"activated: the new {new} beats the active {weak} by {margin:.1f}" in output
+
+
+def test_train_include_observed_adds_the_observed_days_and_they_win_on_a_repeated_date(db, tmp_path):
+    observed = tmp_path / "observed.csv"
+    observed.write_text("date,temperature,humidity,windspeed,count\n"
+                        "2011-07-04,30,60,10,9999\n2012-01-01,5,60,10,1200\n2012-01-02,6,55,12,1500\n")
+    run("import_observations", str(observed))
+    output = run("train", "--include-observed", "--no-activate")
+    version = ModelVersion.objects.get()
+    bundled = load_daily_csv()
+    expected = combine(bundled, load_daily_csv(observed))
+    assert "adding 3 observed days" in output
+    assert version.training_rows == 367
+    assert version.training_data_fingerprint == expected.fingerprint != bundled.fingerprint
+    assert str(version.training_last_date) == "2012-01-02"

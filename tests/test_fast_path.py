@@ -44,7 +44,8 @@ def test_a_model_the_evaluator_cannot_reproduce_is_served_by_xgboost(dart_versio
 def test_a_single_prediction_is_stored_exactly_as_returned(active_version):
     prediction = services.predict_and_record(**INPUTS, source="api")
     stored = Prediction.objects.get(pk=prediction.pk)
-    for field in ("temperature", "humidity", "windspeed", "predicted_count", "outside_training_range",
+    for field in ("temperature", "humidity", "windspeed", "predicted_count", "interval_low", "interval_high",
+                  "outside_training_range",
                   "model_version_id", "created_at", "source"):
         assert getattr(stored, field) == getattr(prediction, field), field
 
@@ -60,6 +61,7 @@ def test_a_batch_is_stored_exactly_as_returned(active_version, count):
         row = stored[prediction.pk]
         assert (row.temperature, row.humidity, row.windspeed, row.predicted_count) == (
             prediction.temperature, prediction.humidity, prediction.windspeed, prediction.predicted_count)
+        assert (row.interval_low, row.interval_high) == (prediction.interval_low, prediction.interval_high)
         assert (row.outside_training_range, row.model_version_id, row.created_at) == (
             prediction.outside_training_range, prediction.model_version_id, prediction.created_at)
 
@@ -96,3 +98,38 @@ def test_the_batch_answer_is_exactly_what_jsonresponse_would_send(active_version
     predictions = services.predict_many_and_record(inputs=rows, source="batch")
     expected = JsonResponse({"predictions": [prediction_json(p) for p in predictions]}).content
     assert predictions_document(predictions).encode() == expected
+
+
+def test_one_design_row_equals_the_design_matrix_row_exactly():
+    from ml.features import MODEL_FEATURES, design_matrix, design_row
+
+    rng = np.random.default_rng(9)
+    rows = np.column_stack([rng.uniform(-40, 50, 20_000), rng.uniform(0, 100, 20_000), rng.uniform(0, 150, 20_000)])
+    expected = design_matrix(rows, MODEL_FEATURES)
+    assert all(design_row(*row, MODEL_FEATURES) == tuple(want) for row, want in zip(rows.tolist(), expected.tolist()))
+
+
+def test_a_model_with_the_dew_point_is_served_by_the_evaluator_as_by_xgboost(db, bundled_dataset):
+    from ml.features import MODEL_FEATURES, design_matrix
+    from tests.conftest import store_booster
+
+    X = design_matrix(bundled_dataset.X, MODEL_FEATURES)
+    booster = xgb.train({"seed": 0, "nthread": 1, "max_depth": 2, "eta": 0.1},
+                        xgb.DMatrix(X, label=bundled_dataset.y, feature_names=list(MODEL_FEATURES)), 150)
+    store_booster(booster, {}, bundled_dataset, interval_offset=500.0, active=True)
+    prediction = services.predict_and_record(temperature=25.0, humidity=80.0, windspeed=10.0, source="api")
+    expected = model_io.predict(booster, np.array([[25.0, 80.0, 10.0]]))[0]
+    assert services.get_active_model().evaluator.num_feature == 4
+    assert prediction.predicted_count == pytest.approx(float(expected), rel=1e-3)
+    assert (prediction.interval_low, prediction.interval_high) == pytest.approx(
+        (prediction.predicted_count - 500.0, prediction.predicted_count + 500.0))
+
+
+def test_a_batch_from_a_version_without_intervals_stores_nulls(db, bundled_dataset):
+    from tests.conftest import store_fixed_model
+
+    store_fixed_model(bundled_dataset, {"max_depth": 2, "seed": 0, "nthread": 1, "rounds": 50}, active=True)
+    rows = np.tile([20.0, 60.0, 12.0], (100, 1))
+    predictions = services.predict_many_and_record(inputs=rows, source="batch")
+    assert {(p.interval_low, p.interval_high) for p in predictions} == {(None, None)}
+    assert Prediction.objects.filter(source="batch", interval_low__isnull=True, interval_high__isnull=True).count() == 100

@@ -5,8 +5,10 @@ import sys
 import numpy as np
 import pytest
 
-from ml import model_io
-from ml.dataset import BUNDLED_DAILY_CSV, DatasetError, load_daily_csv
+from ml import intervals, model_io, tuning
+from ml.dataset import BUNDLED_DAILY_CSV, FEATURES, DatasetError, combine, load_daily_csv
+from ml.explain import explain
+from ml.features import MODEL_FEATURES, dew_point
 from ml.training import fit
 
 HEADER = "date,temperature,humidity,windspeed,count\n"
@@ -83,11 +85,92 @@ def test_fingerprint_depends_on_content_not_on_row_order(tmp_path):
     assert forward.fingerprint != changed.fingerprint
 
 
-def test_cross_validated_mae_meets_the_target_and_beats_both_baselines(trained):
+def test_loader_reports_every_bad_line_at_once(tmp_path):
+    path = write_csv(tmp_path, HEADER + "2011-01-01,10,50,5,100\n2011-01-02,hot,50,5,100\n2011-01-03,10,50,5,100\n"
+                                        "2011-01-04,10,50,500,100\n")
+    with pytest.raises(DatasetError) as caught:
+        load_daily_csv(path)
+    assert [line for line, _ in caught.value.lines] == [3, 5]
+    assert str(caught.value).splitlines()[1].endswith("line 5: windspeed 500.0 is outside 0..150")
+
+
+def test_nested_cross_validated_mae_meets_the_target_and_beats_both_baselines(trained):
     metrics = trained.metrics
     assert metrics["folds"] == 12
-    assert metrics["cv"]["mae"] <= 580
+    assert metrics["cv"]["mae"] <= 560
     assert metrics["cv"]["mae"] < metrics["baseline_linear"]["mae"] < metrics["baseline_mean"]["mae"]
+
+
+def test_hyper_parameters_are_chosen_inside_each_outer_fold(trained):
+    chosen = trained.metrics["chosen_per_fold"]
+    assert [fold["month"] for fold in chosen] == [f"2011-{month:02d}" for month in range(1, 13)]
+    assert all(fold["rounds"] in tuning.DEFAULT_SEARCH.rounds for fold in chosen)
+    assert all(tuple(fold["features"]) in tuning.DEFAULT_SEARCH.feature_sets for fold in chosen)
+
+
+def test_the_final_model_s_parameters_come_from_the_same_inner_search_over_all_days(trained, bundled_dataset):
+    selection = tuning.select(bundled_dataset.X, bundled_dataset.y, bundled_dataset.months)
+    assert trained.params == selection.params
+    assert trained.params["features"][:3] == list(FEATURES)
+    assert trained.params["monotone_constraints"].startswith("(0,-1,-1")  # humidity and wind only lower
+
+
+def test_the_80_percent_interval_covers_75_to_85_percent_of_held_out_days(trained):
+    assert trained.metrics["interval_cv"]["level"] == 0.8
+    assert 0.75 <= trained.metrics["interval_cv"]["coverage"] <= 0.85
+    assert trained.interval_offset == trained.metrics["interval"]["offset"] > 0
+
+
+def test_the_conformal_offset_is_the_ceil_n_plus_1_times_level_th_smallest_residual():
+    residuals = np.array([-9.0, 1, -2, 3, 4, -5, 6, 7, 8])  # n=9: rank ceil(10 * 0.8) = 8
+    assert intervals.conformal_offset(residuals, 0.8) == 8.0
+    low, high = intervals.interval(np.array([5.0, 100.0]), 8.0)
+    assert low.tolist() == [0.0, 92.0] and high.tolist() == [13.0, 108.0]
+
+
+def test_dew_point_equals_the_temperature_in_saturated_air_and_falls_with_humidity():
+    assert dew_point(np.array([20.0]), np.array([100.0]))[0] == pytest.approx(20.0)
+    assert dew_point(np.array([20.0]), np.array([50.0]))[0] == pytest.approx(9.3, abs=0.1)
+
+
+def test_contributions_add_up_to_the_prediction(trained):
+    for row in ([20.0, 60.0, 12.0], [2.0, 90.0, 30.0], [30.0, 40.0, 5.0]):
+        explanation = explain(trained.booster, np.array([row]))
+        prediction = float(model_io.predict(trained.booster, np.array([row]))[0])
+        assert list(explanation.contributions) == trained.params["features"]
+        assert explanation.base + sum(explanation.contributions.values()) == pytest.approx(prediction, abs=0.5)
+
+
+def test_warm_weather_adds_rentals_and_cold_weather_removes_them(trained):
+    warm = explain(trained.booster, np.array([[27.0, 55.0, 10.0]])).contributions["temperature"]
+    cold = explain(trained.booster, np.array([[0.0, 55.0, 10.0]])).contributions["temperature"]
+    assert warm > 500 and cold < -500
+
+
+@pytest.mark.parametrize("features", [FEATURES, MODEL_FEATURES])
+def test_a_model_derives_the_features_it_was_trained_on_from_the_three_inputs(bundled_dataset, features):
+    booster = fit(bundled_dataset.X, bundled_dataset.y, tuning.model_params(max_depth=2, rounds=50, features=features))
+    row = np.array([[20.0, 60.0, 12.0]])
+    assert booster.feature_names == list(features)
+    prediction = float(model_io.predict(booster, row)[0])
+    explanation = explain(booster, row)
+    assert list(explanation.contributions) == list(features)
+    assert explanation.prediction == pytest.approx(prediction, abs=0.5)
+
+
+def test_a_version_stored_before_features_were_named_in_params_fits_on_the_three_inputs(bundled_dataset):
+    legacy = fit(bundled_dataset.X, bundled_dataset.y, {"max_depth": 2, "eta": 0.1, "seed": 0, "nthread": 1,
+                                                          "rounds": 50})
+    assert legacy.feature_names == list(FEATURES)
+
+
+def test_observed_rows_replace_the_base_rows_of_the_same_date(tmp_path):
+    base = load_daily_csv(write_csv(tmp_path, HEADER + "2011-01-01,10,50,5,100\n2011-01-02,12,60,7,120\n"))
+    observed = load_daily_csv(write_csv(tmp_path, HEADER + "2011-01-02,13,61,8,999\n2012-05-01,20,40,9,5000\n"))
+    both = combine(base, observed)
+    assert [str(day) for day in both.dates] == ["2011-01-01", "2011-01-02", "2012-05-01"]
+    assert both.y.tolist() == [100, 999, 5000]
+    assert both.X[1].tolist() == [13, 61, 8]
 
 
 def test_training_is_deterministic(bundled_dataset):
@@ -118,6 +201,7 @@ def test_loading_refuses_bytes_that_are_not_a_model():
 
 
 def test_ml_package_never_imports_django():
-    code = "import sys, ml.dataset, ml.training, ml.model_io, ml.metrics, ml.derive_daily; print('django' in sys.modules)"
+    code = ("import sys, ml.dataset, ml.training, ml.model_io, ml.metrics, ml.derive_daily, ml.features, "
+            "ml.tuning, ml.intervals, ml.explain; print('django' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

@@ -108,3 +108,48 @@ def test_the_web_path_never_imports_pandas_or_the_training_code():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_every_prediction_stores_its_80_percent_interval_from_the_version_s_offset(active_version):
+    prediction = services.predict_and_record(**INPUTS, source="form")
+    stored = Prediction.objects.get(pk=prediction.pk)
+    offset = active_version.interval_offset
+    assert stored.interval_low == pytest.approx(stored.predicted_count - offset)
+    assert stored.interval_high == pytest.approx(stored.predicted_count + offset)
+
+
+def test_batch_predictions_store_their_intervals_too(active_version):
+    rows = np.array([[float(t), 60.0, 12.0] for t in (0, 15, 30)])
+    predictions = services.predict_many_and_record(inputs=rows, source="batch")
+    for stored in Prediction.objects.filter(pk__in=[p.pk for p in predictions]):
+        assert stored.interval_low <= stored.predicted_count <= stored.interval_high
+        assert stored.interval_high - stored.predicted_count == pytest.approx(active_version.interval_offset)
+
+
+def test_an_interval_never_goes_below_zero_rentals(active_version):
+    prediction = services.predict_and_record(temperature=-5, humidity=95, windspeed=40, source="form")
+    assert prediction.predicted_count < active_version.interval_offset
+    assert prediction.interval_low == 0.0
+
+
+def test_a_version_without_an_interval_stores_predictions_without_one(make_version):
+    version = make_version(active=True)
+    ModelVersion.objects.filter(pk=version.pk).update(interval_offset=None)
+    prediction = services.predict_and_record(**INPUTS, source="api")
+    assert (prediction.interval_low, prediction.interval_high) == (None, None)
+
+
+def test_the_explanation_of_a_prediction_adds_up_to_it(active_version):
+    prediction = services.predict_and_record(**INPUTS, source="form")
+    explanation = services.explain_prediction(prediction)
+    assert list(explanation.contributions) == active_version.params["features"]
+    assert explanation.prediction == pytest.approx(prediction.predicted_count, abs=0.5)
+
+
+def test_a_prediction_of_a_no_longer_active_version_is_explained_by_that_version(make_version, settings):
+    settings.MODEL_REFRESH_SECONDS = 0
+    first = make_version(active=True)
+    prediction = services.predict_and_record(**INPUTS, source="form")
+    ModelVersion.objects.filter(pk=first.pk).update(is_active=False)
+    services.forget_loaded_model()
+    assert services.explain_prediction(prediction).prediction == pytest.approx(prediction.predicted_count, abs=0.5)

@@ -5,6 +5,7 @@ import xgboost as xgb
 
 from ml import tree_evaluator
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
+from ml.features import MODEL_FEATURES, design_matrix
 
 RTOL = 1e-3
 
@@ -29,25 +30,41 @@ def production(trained):
     return trained.booster, tree_evaluator.from_booster(trained.booster)
 
 
+def model_inputs(booster, rows):
+    """The booster's own features (maybe with derived ones) for rows of the three inputs."""
+    return design_matrix(rows, booster.feature_names or FEATURES)
+
+
 def test_evaluator_matches_xgboost_on_the_training_data(production, bundled_dataset):
     booster, ensemble = production
-    assert_same_predictions(ensemble, booster, bundled_dataset.X)
+    assert_same_predictions(ensemble, booster, model_inputs(booster, bundled_dataset.X))
 
 
 def test_evaluator_matches_xgboost_on_100000_random_inputs_across_the_physical_bounds(production):
     booster, ensemble = production
-    assert_same_predictions(ensemble, booster, random_physical_inputs(100_000))
+    assert_same_predictions(ensemble, booster, model_inputs(booster, random_physical_inputs(100_000)))
 
 
 def test_evaluator_matches_xgboost_one_row_at_a_time(production, bundled_dataset):
     booster, ensemble = production
-    assert_same_one_by_one(ensemble, booster, np.vstack([bundled_dataset.X, random_physical_inputs(2_000, seed=1)]))
+    rows = np.vstack([bundled_dataset.X, random_physical_inputs(2_000, seed=1)])
+    assert_same_one_by_one(ensemble, booster, model_inputs(booster, rows))
+
+
+def test_evaluator_matches_a_model_with_the_derived_dew_point(bundled_dataset):
+    X = design_matrix(bundled_dataset.X, MODEL_FEATURES)
+    booster = xgb.train({"seed": 0, "nthread": 1, "max_depth": 2, "eta": 0.1},
+                        xgb.DMatrix(X, label=bundled_dataset.y, feature_names=list(MODEL_FEATURES)), 150)
+    ensemble = tree_evaluator.from_booster(booster)
+    rows = design_matrix(random_physical_inputs(100_000, seed=2), MODEL_FEATURES)
+    assert_same_predictions(ensemble, booster, rows)
+    assert_same_one_by_one(ensemble, booster, rows[:300])
 
 
 def test_evaluator_sends_a_value_equal_to_a_threshold_the_way_xgboost_does(production):
     booster, ensemble = production
     inner = ensemble.threshold != np.inf
-    rows = np.tile(np.float32([20, 60, 12]), (int(inner.sum()), 1))
+    rows = np.tile(model_inputs(booster, np.array([[20.0, 60.0, 12.0]])).astype(np.float32), (int(inner.sum()), 1))
     rows[np.arange(len(rows)), ensemble.feature[inner]] = ensemble.threshold[inner]
     assert_same_predictions(ensemble, booster, rows)
     assert_same_one_by_one(ensemble, booster, rows[:200])

@@ -39,6 +39,18 @@ def test_result_page_shows_the_whole_number_inputs_and_model_version(client, act
     assert 'href="/?temperature=20.0&amp;humidity=60.0&amp;windspeed=12.0"' in html
 
 
+def test_result_page_shows_the_80_percent_interval_and_each_feature_s_contribution(client, active_version):
+    client.post("/", VALID)
+    prediction = Prediction.objects.get()
+    response = client.get(f"/predictions/{prediction.pk}/")
+    html = response.content.decode()
+    low, high = prediction.rounded_interval
+    assert f"80 % interval: {low:,}–{high:,} rentals" in html
+    explanation = response.context["explanation"]
+    assert f"temperature: {explanation.contributions['temperature']:.0f}" in html
+    assert explanation.prediction == pytest.approx(prediction.predicted_count, abs=0.5)
+
+
 def test_reloading_the_result_page_records_nothing(client, active_version):
     client.post("/", VALID)
     url = f"/predictions/{Prediction.objects.get().pk}/"

@@ -8,14 +8,17 @@ from predictor.management.commands._output import metrics_table
 class Command(BaseCommand):
     help = (
         "Train a new XGBoost model version on a daily CSV (the bundled 2011 Capital Bikeshare data "
-        "by default), evaluate it with leave-one-month-out cross-validation against two baselines, "
-        "and store it in the database. By default it becomes active only if no model is active or it "
-        "has a lower cross-validated MAE than the active one."
+        "by default), optionally plus the observed days, evaluate it with nested leave-one-month-out "
+        "cross-validation against two baselines, and store it with its 80 % prediction interval. "
+        "By default it becomes active only if no model is active or it beats the active one on the "
+        "same evaluation (both models' settings cross-validated on this same data)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--data", metavar="CSV",
                             help="daily CSV with columns date,temperature,humidity,windspeed,count")
+        parser.add_argument("--include-observed", action="store_true",
+                            help="add the observed days (import_observations / admin); they win where a date repeats")
         choice = parser.add_mutually_exclusive_group()
         choice.add_argument("--activate", dest="activate", action="store_true", default=None,
                             help="activate the new version whatever its score")
@@ -23,23 +26,37 @@ class Command(BaseCommand):
                             help="store the new version without activating it")
         parser.add_argument("--notes", default="", help="a note stored with the version")
 
-    def handle(self, *args, data, activate, notes, **options):
+    def handle(self, *args, data, include_observed, activate, notes, **options):
         progress = (lambda message: self.stdout.write(f"  {message}")) if options["verbosity"] >= 1 else (lambda m: None)
         try:
-            outcome = versions.train_model_version(data_path=data, activate=activate, notes=notes, progress=progress)
+            outcome = versions.train_model_version(data_path=data, include_observed=include_observed,
+                                                   activate=activate, notes=notes, progress=progress)
         except DatasetError as exc:
             raise CommandError(f"cannot train: {exc}") from None
-        metrics = outcome.version.metrics
-        previous = outcome.previous
+        version = outcome.version
+        metrics = version.metrics
         self.stdout.write("")
-        self.stdout.write(f"Leave-one-month-out cross-validation over {outcome.version.training_rows} days:")
+        self.stdout.write(f"Nested leave-one-month-out cross-validation over {version.training_rows} days "
+                          "(hyper-parameters chosen inside each fold):")
         self.stdout.write(metrics_table([
-            (f"new model ({outcome.version})", metrics["cv"]),
+            (f"new model ({version})", metrics["cv"]),
             ("baseline: predict the mean", metrics["baseline_mean"]),
             ("baseline: linear regression", metrics["baseline_linear"]),
-            (f"active model ({previous})" if previous else "active model (none)",
-             previous.metrics.get("cv") if previous else None),
         ]))
+        interval = metrics["interval_cv"]
+        self.stdout.write(
+            f"80 % interval: ± {version.interval_offset:.0f} rentals; it covered {interval['coverage']:.1%} "
+            f"of held-out days in cross-validation."
+        )
+        params = version.params
+        self.stdout.write(f"Final model, chosen by the same inner CV over all days: depth {params['max_depth']}, "
+                          f"{params['rounds']} rounds, features {', '.join(params['features'])}.")
+        if outcome.comparison is not None:
+            comparison = outcome.comparison
+            self.stdout.write(
+                f"Champion/challenger on the same {comparison.rows} days (leave-one-month-out MAE): "
+                f"new {version} {comparison.new_mae:.1f}, active {outcome.previous} {comparison.active_mae:.1f}."
+            )
         self.stdout.write("")
         style = self.style.SUCCESS if outcome.activated else self.style.WARNING
-        self.stdout.write(style(f"Stored model version {outcome.version}; {outcome.reason}."))
+        self.stdout.write(style(f"Stored model version {version}; {outcome.reason}."))
