@@ -31,6 +31,8 @@ control_socket_disable = True
 
 def when_ready(server):
     """Load the active model once in the master, before the workers fork: they start with it."""
+    if not server.cfg.preload_app:  # (e.g. --no-preload) Django is not set up in the master
+        return
     from predictor.warmup import load_active_model_before_fork
 
     load_active_model_before_fork(server.log)
