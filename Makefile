@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: run test install install-dev clean
+.PHONY: run test install install-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,7 @@ test: install-dev
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3
+
+## Benchmark against the tutorial's Flask app (needs PostgreSQL and wrk; see README, Performance).
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -6,8 +6,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 bind = ["0.0.0.0:" + os.environ.get("PORT", "8000")]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# The sync worker, plus: on SIGTERM it answers connections already queued instead of resetting them.
-worker_class = "bikesite.gunicorn_worker.DrainingSyncWorker"
+# Threads in each worker: while one request waits for PostgreSQL to flush its commit to disk
+# (synchronous_commit stays on), another runs its Python. Keep-alive connections are served too.
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "4"))
+# Import Django, numpy and XGBoost once, in the master: workers fork ready to serve within
+# milliseconds and share those pages.
+preload_app = True
 # Heroku sends SIGTERM and kills 30 s later: finish in-flight requests well before that.
 graceful_timeout = 20
 # Heroku's router gives up on a request after 30 s.
@@ -22,3 +27,12 @@ forwarded_allow_ips = "*"
 # gunicorn's runtime control socket is not used on Heroku, and would collide between
 # several gunicorn masters on one machine (tests start more than one).
 control_socket_disable = True
+
+
+def when_ready(server):
+    """Load the active model once in the master, before the workers fork: they start with it."""
+    if not server.cfg.preload_app:  # (e.g. --no-preload) Django is not set up in the master
+        return
+    from predictor.warmup import load_active_model_before_fork
+
+    load_active_model_before_fork(server.log)

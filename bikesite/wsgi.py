@@ -1,8 +1,11 @@
 """WSGI entry point for gunicorn (see gunicorn.conf.py and the Procfile)."""
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bikesite.settings")
+django.setup(set_prefix=False)
 
-application = get_wsgi_application()
+from bikesite.lean_api import LeanApiApplication  # noqa: E402  (needs the app registry)
+
+application = LeanApiApplication()

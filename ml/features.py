@@ -34,5 +34,14 @@ def design_matrix(rows: np.ndarray, names: tuple[str, ...] | list[str] = MODEL_F
     return np.column_stack([columns[name] for name in names])
 
 
+def design_row(temperature: float, humidity: float, windspeed: float,
+               names: tuple[str, ...] | list[str] = MODEL_FEATURES) -> tuple[float, ...]:
+    """One row of design_matrix() without building arrays: the single-prediction hot path."""
+    values = {"temperature": temperature, "humidity": humidity, "windspeed": windspeed}
+    if DEW_POINT in names:  # the same numpy arithmetic as design_matrix, on scalars
+        values[DEW_POINT] = float(dew_point(np.float64(temperature), np.float64(humidity)))
+    return tuple(values[name] for name in names)
+
+
 def monotone_constraints(names: tuple[str, ...] | list[str] = MODEL_FEATURES) -> str:
     return "(" + ",".join(str(MONOTONE[name]) for name in names) + ")"

@@ -6,15 +6,16 @@ The API needs no login and no CSRF token (it sets no cookies and reads none).
 import functools
 import json
 import logging
+import uuid
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from predictor import openapi, services, validation, versions
+from predictor import batch_json, openapi, services, validation, versions
 from predictor.models import Prediction
 
 MAX_BATCH_ROWS = openapi.MAX_BATCH_ROWS
@@ -67,10 +68,11 @@ def _reject_constant(name: str):
 
 
 def _no_duplicate_keys(pairs):
-    keys = [key for key, _ in pairs]
-    if len(keys) != len(set(keys)):
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        keys = [key for key, _ in pairs]
         raise ValueError(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
-    return dict(pairs)
+    return result
 
 
 def read_json(request):
@@ -106,6 +108,22 @@ def prediction_json(prediction: Prediction) -> dict:
     }
 
 
+_ZERO_ID = uuid.UUID(int=0)
+_url_patterns: dict = {}
+
+
+def prediction_url(prediction_id: uuid.UUID) -> str:
+    """reverse("api:prediction", args=[prediction_id]), resolved once per URLconf and prefix.
+
+    reverse() costs ~80 µs, a tenth of the whole API request otherwise.
+    """
+    key = (get_script_prefix(), get_urlconf())
+    pattern = _url_patterns.get(key)
+    if pattern is None:
+        pattern = _url_patterns[key] = reverse("api:prediction", args=[_ZERO_ID])
+    return pattern.replace(str(_ZERO_ID), str(prediction_id))
+
+
 @api_view("POST")
 def create_prediction(request):
     values, errors = validation.validate_row(read_json(request))
@@ -113,7 +131,7 @@ def create_prediction(request):
         raise ApiError(400, errors)
     prediction = services.predict_and_record(**values, source=Prediction.Source.API)
     response = JsonResponse(prediction_json(prediction), status=201)
-    response["Location"] = reverse("api:prediction", args=[prediction.id])
+    response["Location"] = prediction_url(prediction.id)
     return response
 
 
@@ -131,7 +149,8 @@ def create_batch(request):
     if errors:
         raise ApiError(400, errors)
     predictions = services.predict_many_and_record(inputs=matrix, source=Prediction.Source.BATCH)
-    return JsonResponse({"predictions": [prediction_json(p) for p in predictions]}, status=201)
+    # The same JSON as JsonResponse({"predictions": [prediction_json(p), ...]}), written directly.
+    return HttpResponse(batch_json.predictions_document(predictions), content_type="application/json", status=201)
 
 
 @api_view("GET", "HEAD")

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.utils import timezone
 
-from ml import intervals, model_io
+from ml import intervals, model_io, tree_evaluator
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
 from ml.explain import explain
+from ml.features import design_matrix, design_row
+from predictor import recording
 from predictor.models import ModelVersion, Prediction
 
 logger = logging.getLogger(__name__)
@@ -25,6 +27,11 @@ class ModelUnavailable(Exception):
     """No usable active model: none is active, or the active one cannot be loaded."""
 
 
+# Up to this many rows the numpy evaluator beats XGBoost's fixed ~0.3 ms per call; above it
+# XGBoost's compiled loop over rows wins.
+FAST_PATH_MAX_ROWS = 32
+
+
 @dataclass(frozen=True)
 class ActiveModel:
     version_id: int
@@ -32,10 +39,27 @@ class ActiveModel:
     feature_ranges: dict
     booster: object
     interval_offset: float | None = None  # None: a version trained before intervals existed
+    # The booster's own features (the three inputs, maybe derived ones), in its order.
+    feature_names: tuple = FEATURES
+    # The same trees evaluated with numpy (~15 µs a row instead of ~300 µs); None when the
+    # evaluator cannot reproduce this model, and XGBoost itself serves every prediction.
+    evaluator: tree_evaluator.TreeEnsemble | None = None
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
+        if self.evaluator is not None and len(rows) <= FAST_PATH_MAX_ROWS:
+            counts = self.evaluator.predict(design_matrix(rows, self.feature_names))
+        else:
+            counts = model_io.predict(self.booster, rows)
         # Rentals cannot be negative, whatever the trees add up to.
-        return np.maximum(model_io.predict(self.booster, rows), 0.0)
+        return np.maximum(counts, 0.0)
+
+    def predict_one(self, temperature: float, humidity: float, windspeed: float) -> float:
+        """One row, the API's hot path: predict() minus the array handling around it."""
+        if self.evaluator is None or self.evaluator.num_target != 1:
+            return float(self.predict(np.array([[temperature, humidity, windspeed]]))[0])
+        row = design_row(temperature, humidity, windspeed, self.feature_names)
+        return max(float(self.evaluator.predict_one(row)[0]), 0.0)
 
     def interval(self, counts: np.ndarray) -> tuple[list, list]:
         """The 80 % interval's (lows, highs) around predicted counts: a stored offset, no model call."""
@@ -96,7 +120,13 @@ class _ModelCache:
 def _load(version_id: int, sha256: str) -> ActiveModel:
     version = ModelVersion.objects.only("artifact", "sha256", "feature_ranges", "interval_offset").get(pk=version_id)
     booster = model_io.from_bytes(bytes(version.artifact), expected_sha256=sha256)
-    return ActiveModel(version_id, sha256, version.feature_ranges, booster, version.interval_offset)
+    try:
+        evaluator = tree_evaluator.from_booster(booster)
+    except tree_evaluator.UnsupportedModel as exc:
+        logger.warning("model version %s: fast evaluator unavailable (%s); predicting with XGBoost", version_id, exc)
+        evaluator = None
+    return ActiveModel(version_id, sha256, version.feature_ranges, booster, version.interval_offset,
+                       tuple(booster.feature_names or FEATURES), evaluator)
 
 
 _cache = _ModelCache()
@@ -133,30 +163,49 @@ def out_of_range_features(feature_ranges: dict, inputs: dict) -> list[str]:
 
 def predict_and_record(*, temperature: float, humidity: float, windspeed: float, source: str) -> Prediction:
     """Predict one day's rentals and store the input and answer; committed when it returns."""
-    return predict_many_and_record(inputs=np.array([[temperature, humidity, windspeed]]), source=source)[0]
+    model = get_active_model()
+    values = {"temperature": float(temperature), "humidity": float(humidity), "windspeed": float(windspeed)}
+    count = model.predict_one(values["temperature"], values["humidity"], values["windspeed"])
+    (low,), (high,) = model.interval(np.array([count]))
+    prediction = Prediction(
+        id=recording.new_id(),
+        **values,
+        predicted_count=count,
+        interval_low=low,
+        interval_high=high,
+        outside_training_range=bool(out_of_range_features(model.feature_ranges, values)),
+        model_version_id=model.version_id,
+        created_at=timezone.now(),
+        source=source,
+    )
+    # One INSERT, committed by PostgreSQL itself (autocommit): one round trip, not three.
+    recording.insert_one(prediction)
+    return prediction
 
 
 def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Prediction]:
-    """Predict validated rows (n, 3) with one model call and store them in one transaction, or none."""
+    """Predict validated rows (n, 3) with one model call and store them in one statement: all or none."""
     model = get_active_model()
     inputs = np.asarray(inputs, dtype=np.float64).reshape(-1, len(FEATURES))
     counts = model.predict(inputs)
     lows, highs = model.interval(counts)
-    predictions = []
-    for row, count, low, high in zip(inputs.tolist(), counts.tolist(), lows, highs):
-        values = dict(zip(FEATURES, row))
-        predictions.append(Prediction(
-            **values,
-            predicted_count=count,
-            interval_low=low,
-            interval_high=high,
-            outside_training_range=bool(out_of_range_features(model.feature_ranges, values)),
-            model_version_id=model.version_id,
-            source=source,
-        ))
-    with transaction.atomic():
-        Prediction.objects.bulk_create(predictions)
+    outside = _outside_training_range(model.feature_ranges, inputs).tolist()
+    created_at = timezone.now()
+    version_id = model.version_id
+    predictions = recording.new_predictions(
+        (prediction_id, temperature, humidity, windspeed, count, low, high, flag, version_id, created_at, source)
+        for prediction_id, (temperature, humidity, windspeed), count, low, high, flag
+        in zip(recording.new_ids(len(inputs)), inputs.tolist(), counts.tolist(), lows, highs, outside)
+    )
+    recording.insert_many(predictions)
     return predictions
+
+
+def _outside_training_range(feature_ranges: dict, inputs: np.ndarray) -> np.ndarray:
+    """Per row: does any feature lie outside the model's training range (as out_of_range_features)?"""
+    low = np.array([feature_ranges.get(name, (-np.inf, np.inf))[0] for name in FEATURES])
+    high = np.array([feature_ranges.get(name, (-np.inf, np.inf))[1] for name in FEATURES])
+    return ~((inputs >= low) & (inputs <= high)).all(axis=1)
 
 
 def explain_prediction(prediction: Prediction):

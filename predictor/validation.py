@@ -14,6 +14,7 @@ from predictor.forms import PredictionForm
 
 FIELDS = PredictionForm.base_fields
 _FEATURE_SET = frozenset(FEATURES)
+_NUMBER_TYPES = {int, float}  # exactly: bool is an int subclass but not a JSON number
 _LOW = np.array([PHYSICAL_BOUNDS[name][0] for name in FEATURES])
 _HIGH = np.array([PHYSICAL_BOUNDS[name][1] for name in FEATURES])
 
@@ -63,12 +64,37 @@ def validate_row(row) -> tuple[dict | None, Errors]:
     return {name: _as_float(row[name]) for name in FEATURES}, {}
 
 
+def _acceptable(matrix: np.ndarray) -> np.ndarray:
+    """Per row: all values finite and within the physical bounds."""
+    return np.isfinite(matrix).all(axis=1) & ((matrix >= _LOW) & (matrix <= _HIGH)).all(axis=1)
+
+
+def _matrix_of_well_formed_rows(rows: list) -> np.ndarray | None:
+    """The (n, 3) matrix when every row is {the three features: JSON numbers}, else None.
+
+    The common case, checked with comprehensions (a few times faster than row by row); any
+    doubt and the row-by-row check finds and words the problems.
+    """
+    if not all(type(row) is dict and row.keys() == _FEATURE_SET for row in rows):
+        return None
+    values = [row[name] for row in rows for name in FEATURES]
+    if not {type(value) for value in values} <= _NUMBER_TYPES:
+        return None
+    try:
+        return np.array(values, dtype=np.float64).reshape(-1, len(FEATURES))
+    except OverflowError:  # an integer too large for a float: the row-by-row check words it
+        return None
+
+
 def validate_rows(rows: list) -> tuple[np.ndarray | None, Errors]:
     """Many API inputs: (an (n, 3) matrix, {}) or (None, errors keyed "inputs.<index>.<field>").
 
     The common case (every row fine) is checked with numpy in one pass; the form fields
     produce the messages only for the rows that fail.
     """
+    matrix = _matrix_of_well_formed_rows(rows)
+    if matrix is not None and _acceptable(matrix).all():
+        return matrix, {}
     errors: Errors = {}
     values, malformed = [], set()
     for index, row in enumerate(rows):
@@ -80,7 +106,7 @@ def validate_rows(rows: list) -> tuple[np.ndarray | None, Errors]:
             for field, messages in structural_errors(row).items():
                 errors[f"inputs.{index}.{field}"] = messages
     matrix = np.array(values, dtype=np.float64).reshape(-1, len(FEATURES))
-    good = np.isfinite(matrix).all(axis=1) & ((matrix >= _LOW) & (matrix <= _HIGH)).all(axis=1)
+    good = _acceptable(matrix)
     if good.all():
         return matrix, {}
     for index in np.flatnonzero(~good).tolist():

@@ -1,0 +1,31 @@
+"""The batch answer, {"predictions": [prediction_json(p), ...]}, written as text directly.
+
+Building 10,000 dicts and encoding them costs about a quarter of a 10,000-row batch; one
+f-string per row, with the few distinct timestamps and sources encoded once, gives the same
+bytes as JsonResponse in about half the time. tests/test_fast_path.py holds the two equal.
+"""
+import json
+
+from predictor.models import Prediction
+
+
+def predictions_document(predictions: list[Prediction]) -> str:
+    encoded = {}  # timestamps and sources: a batch has one of each; JSON-encode them once
+
+    def once(value) -> str:
+        text = encoded.get(value)
+        if text is None:
+            text = encoded[value] = json.dumps(value.isoformat() if hasattr(value, "isoformat") else value)
+        return text
+
+    rows = []
+    for p in predictions:
+        low, high = p.rounded_interval or ("null", "null")
+        rows.append(
+            f'{{"id": "{p.id}", "created_at": {once(p.created_at)}, "temperature": {p.temperature!r}, '
+            f'"humidity": {p.humidity!r}, "windspeed": {p.windspeed!r}, "predicted_count": {p.rounded_count}, '
+            f'"interval_low": {low}, "interval_high": {high}, "model_version": {p.model_version_id}, '
+            f'"outside_training_range": {"true" if p.outside_training_range else "false"}, '
+            f'"source": {once(p.source)}}}'
+        )
+    return '{"predictions": [' + ", ".join(rows) + "]}"
