@@ -303,12 +303,17 @@ class VersionSummary:
     version_id: int
     cv_mae: float | None
     training_rows: int
+    # The last observed day it learned from, when it learned beyond the bundled 2011 data.
+    observed_until: object = None
 
 
 def active_version_summary() -> VersionSummary | None:
     """What the form page tells people about the active model: which one, and how good."""
-    row = ModelVersion.objects.filter(is_active=True).values("id", "metrics", "training_rows").first()
+    row = (ModelVersion.objects.filter(is_active=True)
+           .values("id", "metrics", "training_rows", "training_last_date").first())
     if row is None:
         return None
     mae = (row["metrics"] or {}).get("cv", {}).get("mae")
-    return VersionSummary(version_id=row["id"], cv_mae=mae, training_rows=row["training_rows"])
+    last = row["training_last_date"]
+    return VersionSummary(version_id=row["id"], cv_mae=mae, training_rows=row["training_rows"],
+                          observed_until=last if last is not None and last.year > 2011 else None)

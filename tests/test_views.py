@@ -188,3 +188,14 @@ def test_result_page_explains_the_number_with_a_contributions_chart_and_a_readin
     html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
     assert 'id="contributions"' in html and "What each input adds to or takes from an average day" in html
     assert "An average day has about" in html and "adds the most" in html
+
+
+def test_form_page_says_so_when_the_model_learned_from_days_observed_after_2011(client, active_version):
+    import datetime as dt
+
+    from predictor.models import ModelVersion
+
+    ModelVersion.objects.filter(pk=active_version.pk).update(training_rows=367,
+                                                           training_last_date=dt.date(2012, 1, 2))
+    html = client.get("/").content.decode()
+    assert "over 367 days, from 2011 to 2 January 2012" in html
