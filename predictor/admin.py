@@ -3,10 +3,13 @@ error, and the observed days (editable by staff)."""
 import csv
 
 from django.contrib import admin, messages
-from django.http import StreamingHttpResponse
+from django.core.exceptions import PermissionDenied
 from django.db.models.functions import Length
+from django.http import StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
 
-from predictor import observations, versions
+from predictor import dashboard, figures, observations, versions
 from predictor.models import ModelVersion, Observation, Prediction
 from predictor.pagination import EstimatedCountPaginator
 
@@ -72,6 +75,31 @@ class PredictionAdmin(admin.ModelAdmin):
     @admin.display(description="Model version", ordering="model_version")
     def version(self, obj):
         return f"v{obj.model_version_id}"  # as ModelVersion.__str__, without loading the version
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.dashboard_view)
+        return [path("dashboard/", view, name="predictor_prediction_dashboard"), *super().get_urls()]
+
+    def dashboard_view(self, request):
+        """Staff only (admin_view), and only for those allowed to see the history."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        period, form = dashboard.period_from_query(request.GET)
+        summary = dashboard.history_summary(period)
+        sources = dict(Prediction.Source.choices)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Prediction history dashboard",
+            "opts": self.model._meta,
+            "form": form,
+            "summary": summary,
+            "presets": dashboard.PRESETS,
+            "sources": [(source, label, figures.SOURCE_CSS.get(source, "form")) for source, label in sources.items()],
+            "per_day": figures.per_day_figure(summary, sources),
+            "per_version": figures.per_version_figure(summary),
+            "drift": figures.drift_figures(summary),
+        }
+        return TemplateResponse(request, "admin/predictor/prediction/dashboard.html", context)
 
     @admin.display(description="Predicted rentals", ordering="predicted_count")
     def rounded_count(self, obj):

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from ml import intervals, model_io, tree_evaluator
-from ml.dataset import FEATURES
+from ml.dataset import FEATURES, PHYSICAL_BOUNDS
 from ml.explain import explain
 from ml.features import design_matrix, design_row
 from predictor import recording
@@ -224,3 +224,96 @@ def explain_prediction(prediction: Prediction):
     except model_io.ArtifactError:
         return None
     return explain(booster, row)
+
+
+# --- What-if curves: predictions that are shown, never recorded -------------------------------
+
+WHAT_IF_POINTS = 41
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Predicted rentals as one input varies while the other two stay as given."""
+
+    feature: str
+    values: list[float]  # the varied input, ascending; includes the given value itself
+    predictions: list[float]
+    given: float  # the user's value of this input
+    given_prediction: float  # the model's answer at the user's inputs
+    training_range: tuple[float, float]
+    interval_lows: list[float] | None = None  # the 80 % interval along the curve, when the version has one
+    interval_highs: list[float] | None = None
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    model_version: int
+    curves: dict[str, Curve]  # by feature name, in FEATURES order
+
+
+def what_if_grid(feature: str, given: float, training_range, points: int = WHAT_IF_POINTS) -> np.ndarray:
+    """Values of one input to predict at: the training range and the given value, with a margin,
+    within physical bounds; the given value is part of the grid so the curve passes through it."""
+    low, high = min(training_range[0], given), max(training_range[1], given)
+    margin = 0.1 * (high - low or 1.0)
+    bound_low, bound_high = PHYSICAL_BOUNDS[feature]
+    grid = np.linspace(max(bound_low, low - margin), min(bound_high, high + margin), points)
+    return np.unique(np.append(grid, given))
+
+
+def predict_what_if(*, temperature: float, humidity: float, windspeed: float) -> WhatIf:
+    """What-if curves around one day's inputs with the active model, in one model call.
+
+    Nothing is recorded: these are illustrations of the model, not forecasts anyone asked for.
+    """
+    model = get_active_model()
+    given = {"temperature": temperature, "humidity": humidity, "windspeed": windspeed}
+    given_row = np.array([[given[name] for name in FEATURES]], dtype=np.float64)
+    grids, blocks = {}, [given_row]
+    for column, name in enumerate(FEATURES):
+        ranges = model.feature_ranges.get(name, PHYSICAL_BOUNDS[name])
+        grids[name] = what_if_grid(name, given[name], ranges)
+        block = np.repeat(given_row, len(grids[name]), axis=0)
+        block[:, column] = grids[name]
+        blocks.append(block)
+    answers = model.predict(np.vstack(blocks))
+    lows, highs = model.interval(answers)
+    has_interval = lows[0] is not None
+    given_prediction = float(answers[0])
+    curves, start = {}, 1
+    for name in FEATURES:
+        count = len(grids[name])
+        low, high = model.feature_ranges.get(name, PHYSICAL_BOUNDS[name])
+        curves[name] = Curve(
+            feature=name,
+            values=grids[name].tolist(),
+            predictions=answers[start:start + count].tolist(),
+            given=float(given[name]),
+            given_prediction=given_prediction,
+            training_range=(float(low), float(high)),
+            interval_lows=lows[start:start + count] if has_interval else None,
+            interval_highs=highs[start:start + count] if has_interval else None,
+        )
+        start += count
+    return WhatIf(model_version=model.version_id, curves=curves)
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    version_id: int
+    cv_mae: float | None
+    training_rows: int
+    # The last observed day it learned from, when it learned beyond the bundled 2011 data.
+    observed_until: object = None
+
+
+def active_version_summary() -> VersionSummary | None:
+    """What the form page tells people about the active model: which one, and how good."""
+    row = (ModelVersion.objects.filter(is_active=True)
+           .values("id", "metrics", "training_rows", "training_last_date").first())
+    if row is None:
+        return None
+    mae = (row["metrics"] or {}).get("cv", {}).get("mae")
+    last = row["training_last_date"]
+    return VersionSummary(version_id=row["id"], cv_mae=mae, training_rows=row["training_rows"],
+                          observed_until=last if last is not None and last.year > 2011 else None)

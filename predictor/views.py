@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ml.dataset import FEATURES
-from predictor import services
+from predictor import figures, services
 from predictor.forms import PredictionForm
 from predictor.models import Prediction
 
@@ -24,10 +24,14 @@ def predict_page(request):
                 return render(request, "predictor/unavailable.html", status=503)
             # Post/Redirect/Get: reloading the result page never records twice.
             return _see_other(reverse("predictor:result", args=[prediction.id]))
-        return render(request, "predictor/predict.html", {"form": form}, status=400)
+        return render(request, "predictor/predict.html", _form_context(form), status=400)
     # The result page's "change inputs" link comes back with the inputs in the query string.
     initial = {name: request.GET[name] for name in FEATURES if name in request.GET}
-    return render(request, "predictor/predict.html", {"form": PredictionForm(initial=initial)})
+    return render(request, "predictor/predict.html", _form_context(PredictionForm(initial=initial)))
+
+
+def _form_context(form):
+    return {"form": form, "model": services.active_version_summary()}
 
 
 def _see_other(url: str):
@@ -44,11 +48,22 @@ def result_page(request, prediction_id):
     inputs = {name: getattr(prediction, name) for name in FEATURES}
     context = {
         "prediction": prediction,
-        "outside": services.out_of_range_features(prediction.model_version.feature_ranges, inputs),
-        "training_ranges": prediction.model_version.feature_ranges,
+        "outside": [figures.feature_label(name) for name in
+                    services.out_of_range_features(prediction.model_version.feature_ranges, inputs)],
+        "training_ranges": figures.training_range_words(prediction.model_version.feature_ranges),
         "change_url": reverse("predictor:predict") + "?" + urlencode(inputs),
-        "explanation": services.explain_prediction(prediction),
     }
+    explanation = services.explain_prediction(prediction)
+    if explanation is not None:
+        context["contributions"] = figures.contributions_figure(explanation)
+    try:
+        what_if = services.predict_what_if(**inputs)
+    except services.ModelUnavailable:
+        what_if = None  # the stored forecast still shows; only the illustrations are missing
+    if what_if is not None:
+        context["what_if"] = figures.what_if_figures(what_if)
+        context["what_if_version"] = what_if.model_version
+        context["what_if_interval"] = what_if.curves["temperature"].interval_lows is not None
     return render(request, "predictor/result.html", context)
 
 

@@ -133,3 +133,41 @@ def test_train_include_observed_adds_the_observed_days_and_they_win_on_a_repeate
     assert version.training_rows == 367
     assert version.training_data_fingerprint == expected.fingerprint != bundled.fingerprint
     assert str(version.training_last_date) == "2012-01-02"
+
+
+def _project_commands():
+    from django.core.management import get_commands
+
+    return sorted(name for name, app in get_commands().items() if app == "predictor")
+
+
+def _described_actions(parser):
+    """Every argument a command adds (not Django's common ones), subcommands' arguments included."""
+    import argparse
+
+    django_common = {"help", "version", "verbosity", "settings", "pythonpath", "traceback", "no_color",
+                     "force_color", "skip_checks"}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                yield f"subcommand {choice.dest}", choice.help
+            for sub in action.choices.values():
+                yield from _described_actions(sub)
+        elif action.dest not in django_common:
+            yield action.dest, action.help
+
+
+@pytest.mark.parametrize("name", ["train", "models", "ensure_model"])
+def test_project_commands_are_the_ones_checked_for_help(name):
+    assert name in _project_commands()
+
+
+def test_every_command_and_argument_explains_itself_in_help():
+    from django.core.management import load_command_class
+
+    for name in _project_commands():
+        parser = load_command_class("predictor", name).create_parser("manage.py", name)
+        assert len(parser.description or "") > 60, f"{name}: say what it does, for a newcomer"
+        assert "examples:" in (parser.epilog or ""), f"{name}: show how it is used"
+        for argument, text in _described_actions(parser):
+            assert text and text != "==SUPPRESS==", f"{name} {argument}: no help text"

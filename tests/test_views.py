@@ -5,6 +5,7 @@ import uuid
 import pytest
 from django.test import Client
 
+from predictor import figures, services
 from predictor.models import Prediction
 
 VALID = {"temperature": "20", "humidity": "60", "windspeed": "12"}
@@ -45,9 +46,10 @@ def test_result_page_shows_the_80_percent_interval_and_each_feature_s_contributi
     response = client.get(f"/predictions/{prediction.pk}/")
     html = response.content.decode()
     low, high = prediction.rounded_interval
-    assert f"80 % interval: {low:,}–{high:,} rentals" in html
-    explanation = response.context["explanation"]
-    assert f"temperature: {explanation.contributions['temperature']:.0f}" in html
+    assert f"Likely between <strong>{low:,}</strong> and <strong>{high:,}</strong> (80 % interval" in html
+    explanation = services.explain_prediction(prediction)
+    for name, value in explanation.contributions.items():
+        assert f"{figures.FEATURE_WORDS[name][0]} {figures.signed(value)}" in html  # in the chart's text
     assert explanation.prediction == pytest.approx(prediction.predicted_count, abs=0.5)
 
 
@@ -123,3 +125,77 @@ def test_readyz_is_503_with_the_reason_without_an_active_model(client, db):
 @pytest.mark.parametrize("method", ["put", "delete", "patch"])
 def test_form_page_refuses_other_methods(client, active_version, method):
     assert getattr(client, method)("/").status_code == 405
+
+
+def test_form_page_says_what_the_model_knows_and_its_cv_mae(client, active_version):
+    html = client.get("/").content.decode()
+    assert "Capital Bikeshare in Washington D.C." in html and "2011" in html
+    assert f"off by about {active_version.cv_mae:.0f} rentals a day on average" in html
+
+
+def test_result_page_has_a_what_if_chart_per_input_with_text_alternatives(client, active_version):
+    client.post("/", VALID)
+    html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
+    for name in ["temperature", "humidity", "windspeed"]:
+        assert f'id="what-if-{name}"' in html
+    assert html.count('role="img"') == 4  # contributions and three what-if charts
+    assert html.count("<title id=") == 4 and html.count("<figcaption>") == 4
+    assert "At your 20 °C: about" in html
+
+
+def test_result_page_says_when_the_curves_come_from_a_newer_model(client, active_version, make_version):
+    from predictor import versions
+
+    client.post("/", VALID)
+    newer = make_version()
+    versions.activate_model_version(version_id=newer.pk)
+    services.forget_loaded_model()  # as a worker would after MODEL_REFRESH_SECONDS
+    html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
+    assert f"These curves come from model version {newer.pk}" in html
+
+
+def test_result_page_still_shows_the_forecast_without_an_active_model(client, active_version):
+    client.post("/", VALID)
+    active_version.is_active = False
+    active_version.save()
+    services.forget_loaded_model()
+    response = client.get(f"/predictions/{Prediction.objects.get().pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "What if the weather were different?" not in html and 'id="what-if-' not in html
+    assert 'id="contributions"' in html  # made by the prediction's own version, active or not
+
+
+@pytest.mark.parametrize("path", ["/", "result"])
+def test_public_pages_have_no_inline_script_style_or_event_handlers(client, active_version, path):
+    client.post("/", VALID)
+    if path == "result":
+        path = f"/predictions/{Prediction.objects.get().pk}/"
+    html = client.get(path).content.decode()
+    assert "<script" not in html and "<style" not in html and "style=" not in html
+    assert not re.search(r"<[^>]+\son[a-z]+=", html)
+
+
+def test_outside_note_names_the_inputs_and_ranges_in_words_and_units(client, active_version):
+    client.post("/", {**VALID, "windspeed": "40"})
+    html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
+    assert "Your wind speed lies outside" in html
+    assert "wind speed 1.5 to 34 km/h" in html and "temperature −5.2 to 31.9 °C" in html
+
+
+def test_result_page_explains_the_number_with_a_contributions_chart_and_a_reading(client, active_version):
+    client.post("/", VALID)
+    html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
+    assert 'id="contributions"' in html and "What each input adds to or takes from an average day" in html
+    assert "An average day has about" in html and "adds the most" in html
+
+
+def test_form_page_says_so_when_the_model_learned_from_days_observed_after_2011(client, active_version):
+    import datetime as dt
+
+    from predictor.models import ModelVersion
+
+    ModelVersion.objects.filter(pk=active_version.pk).update(training_rows=367,
+                                                           training_last_date=dt.date(2012, 1, 2))
+    html = client.get("/").content.decode()
+    assert "over 367 days, from 2011 to 2 January 2012" in html

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from predictor import versions
+from predictor.management.commands._help import with_examples
 
 
 class Command(BaseCommand):
@@ -8,6 +9,10 @@ class Command(BaseCommand):
         "Make sure a model version is active (run by Heroku's release phase after migrate). "
         "If none is, activate the newest stored version, or train one on the bundled data."
     )
+
+    def add_arguments(self, parser):
+        with_examples(parser, """
+  python manage.py ensure_model     # safe to run on every deploy: does nothing when a model is active""")
 
     def handle(self, *args, **options):
         version, trained = versions.ensure_active_model(progress=lambda message: self.stdout.write(f"  {message}"))

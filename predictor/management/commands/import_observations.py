@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from ml.dataset import DatasetError
+from predictor.management.commands._help import with_examples
 from predictor.observations import import_observations
 
 
@@ -12,7 +13,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("csv", metavar="CSV")
+        parser.add_argument("csv", metavar="CSV",
+                            help="path of the CSV file: one line per day, e.g. 2012-01-01,5.2,60,10.5,1204")
+        with_examples(parser, """
+  python manage.py import_observations observed_2012.csv
+  python manage.py train --include-observed   # then retrain with them
+Staff can also add and correct single days in the admin (Observations).""")
 
     def handle(self, *args, csv, **options):
         try:

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from predictor import versions
+from predictor.management.commands._help import with_examples
 from predictor.models import ModelVersion
 
 
@@ -14,8 +15,12 @@ class Command(BaseCommand):
         actions = parser.add_subparsers(dest="action", required=True, metavar="{list,activate,rollback}")
         actions.add_parser("list", help="list versions: id, created, CV MAE, which is active")
         activate = actions.add_parser("activate", help="make version ID the active one")
-        activate.add_argument("version_id", type=int, metavar="ID")
+        activate.add_argument("version_id", type=int, metavar="ID", help="the version's id, as `models list` shows it")
         actions.add_parser("rollback", help="re-activate the version that was active before the current one")
+        with_examples(parser, """
+  python manage.py models list
+  python manage.py models activate 3
+  python manage.py models rollback""")
 
     def handle(self, *args, action, **options):
         if action == "list":
