@@ -120,18 +120,10 @@ def train_model_version(*, data_path: str | Path | None = None, include_observed
     if comparison is not None:
         metrics["comparison"] = {"against": previous.pk, "rows": comparison.rows,
                                  "new_mae": comparison.new_mae, "active_mae": comparison.active_mae}
-    artifact = model_io.to_bytes(result.booster)
     with transaction.atomic():
-        version = ModelVersion.objects.create(
-            artifact=artifact,
-            sha256=model_io.sha256(artifact),
-            params=result.params,
-            metrics=metrics,
+        version = store_model_version(
+            booster=result.booster, params=result.params, dataset=dataset, metrics=metrics,
             interval_offset=result.interval_offset,
-            training_data_fingerprint=dataset.fingerprint,
-            training_rows=dataset.rows,
-            training_last_date=dataset.dates.max().item(),
-            feature_ranges=dataset.feature_ranges(),
             notes=notes or f"trained on {path.name}" + (" and the observed days" if include_observed else ""),
         )
         activated, reason = _activation_decision(version, previous, comparison, activate)
@@ -154,6 +146,26 @@ def _configured_search():
     from django.conf import settings
 
     return getattr(settings, "MODEL_SEARCH", None)
+
+
+def store_model_version(*, booster, params: dict, dataset, metrics: dict | None = None,
+                        interval_offset: float | None = None, notes: str = "",
+                        is_active: bool = False) -> ModelVersion:
+    """Store a fitted booster with what it was trained on (is_active only for a first version)."""
+    artifact = model_io.to_bytes(booster)
+    return ModelVersion.objects.create(
+        artifact=artifact,
+        sha256=model_io.sha256(artifact),
+        params=params,
+        metrics=metrics or {},
+        interval_offset=interval_offset,
+        training_data_fingerprint=dataset.fingerprint,
+        training_rows=dataset.rows,
+        training_last_date=dataset.dates.max().item(),
+        feature_ranges=dataset.feature_ranges(),
+        is_active=is_active,
+        notes=notes,
+    )
 
 
 def _activation_decision(new: ModelVersion, active: ModelVersion | None, comparison: Comparison | None,

@@ -1,10 +1,9 @@
 """Shared fixtures: the real model, trained once per test session, stored in the real database."""
 import pytest
 
-from ml import model_io
 from ml.dataset import load_daily_csv
 from ml.training import fit, train
-from predictor import services
+from predictor import services, versions
 from predictor.models import ModelVersion
 
 
@@ -25,20 +24,8 @@ def store_version(trained, dataset, *, active: bool, notes: str = "") -> ModelVe
 
 
 def store_booster(booster, params, dataset, *, metrics=None, interval_offset=None, active=False, notes=""):
-    artifact = model_io.to_bytes(booster)
-    return ModelVersion.objects.create(
-        artifact=artifact,
-        sha256=model_io.sha256(artifact),
-        params=params,
-        metrics=metrics or {},
-        interval_offset=interval_offset,
-        training_data_fingerprint=dataset.fingerprint,
-        training_rows=dataset.rows,
-        training_last_date=dataset.dates.max().item(),
-        feature_ranges=dataset.feature_ranges(),
-        is_active=active,
-        notes=notes,
-    )
+    return versions.store_model_version(booster=booster, params=params, dataset=dataset, metrics=metrics,
+                                        interval_offset=interval_offset, notes=notes, is_active=active)
 
 
 def store_fixed_model(dataset, params, *, active=False, metrics=None) -> ModelVersion:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.skipping import skip_folder_unless_ci
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # No network beyond the test server, no background downloads, no first-run work; as root in CI
 # without a sandbox, and /tmp instead of a possibly tiny /dev/shm.
@@ -21,11 +23,7 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 def pytest_collection_modifyitems(config, items):
     # CI installs Chromium (.ci/run); elsewhere, say clearly why these are skipped.
     missing = [what for what, ok in [(CHROMIUM, shutil.which(CHROMIUM)), ("playwright", _has_playwright())] if not ok]
-    if missing and not os.environ.get("CI"):
-        skip = pytest.mark.skip(reason=f"browser tests need {', '.join(missing)} (see .ci/run)")
-        for item in items:
-            if "tests/browser/" in str(item.fspath):
-                item.add_marker(skip)
+    skip_folder_unless_ci(items, "tests/browser/", missing, "browser tests (see .ci/run)")
 
 
 def _has_playwright() -> bool:

@@ -1,7 +1,6 @@
 """Fixtures of the load and fault harness: a throwaway PostgreSQL cluster for the session, a
 fresh database per test (cloned from one migrated with a trained model), gunicorn processes."""
 import itertools
-import os
 import pwd
 import shutil
 import socket
@@ -10,6 +9,7 @@ import pytest
 
 from tests.harness import web
 from tests.harness.postgres import PG_BIN, ThrowawayPostgres
+from tests.skipping import skip_folder_unless_ci
 
 PG_PORTS = range(55432, 55500)
 WEB_PORTS = range(8700, 8800)
@@ -18,16 +18,11 @@ _database_names = itertools.count(1)
 
 
 def pytest_collection_modifyitems(config, items):
-    # CI has PostgreSQL's server binaries and a postgres user; a newcomer's laptop may not:
-    # there, say clearly why these are skipped instead of failing the suite.
+    # CI has PostgreSQL's server binaries and a postgres user; a newcomer's laptop may not.
     missing = [what for what, ok in [(str(PG_BIN / "initdb"), (PG_BIN / "initdb").exists()),
                                      ("runuser", shutil.which("runuser")), ("a postgres user", _has_postgres_user())]
                if not ok]
-    if missing and not os.environ.get("CI"):
-        skip = pytest.mark.skip(reason=f"the load and fault harness needs {', '.join(missing)} (see PG_BIN)")
-        for item in items:
-            if "tests/harness/" in str(item.fspath):
-                item.add_marker(skip)
+    skip_folder_unless_ci(items, "tests/harness/", missing, "the load and fault harness tests (see PG_BIN)")
 
 
 def _has_postgres_user() -> bool:
