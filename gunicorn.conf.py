@@ -8,8 +8,8 @@ bind = ["0.0.0.0:" + os.environ.get("PORT", "8000")]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads in each worker: while one request waits for PostgreSQL to flush its commit to disk
 # (synchronous_commit stays on), another runs its Python. Keep-alive connections are served too.
-# gthread, plus answering the connections already queued at SIGTERM (see the module).
-worker_class = "bikesite.gunicorn_worker.DrainingThreadWorker"
+# gthread that accepts only with a free thread (balances workers) and drains its queue at SIGTERM.
+worker_class = "bikesite.gunicorn_worker.BalancedDrainingThreadWorker"
 threads = int(os.environ.get("WEB_THREADS", "4"))
 # Import Django, numpy and XGBoost once, in the master: workers fork ready to serve within
 # milliseconds and share those pages.
@@ -20,7 +20,10 @@ graceful_timeout = 20
 timeout = 25
 # Above the router's 90 s idle timeout, so the router, not gunicorn, closes idle connections.
 keepalive = 95
-accesslog = "-"
+# On Heroku the router already logs every request (method, path, status, time, request_id), so
+# gunicorn's own access log would repeat each line, at about a tenth of a prediction's CPU.
+# ACCESS_LOG=1 turns it on there; elsewhere (make run) it is on unless ACCESS_LOG=0.
+accesslog = "-" if os.environ.get("ACCESS_LOG", "0" if os.environ.get("DYNO") else "1") == "1" else None
 errorlog = "-"
 # Heroku's router adds X-Request-ID; log it with every request.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}i)s'

@@ -167,17 +167,10 @@ def predict_and_record(*, temperature: float, humidity: float, windspeed: float,
     values = {"temperature": float(temperature), "humidity": float(humidity), "windspeed": float(windspeed)}
     count = model.predict_one(values["temperature"], values["humidity"], values["windspeed"])
     (low,), (high,) = model.interval(np.array([count]))
-    prediction = Prediction(
-        id=recording.new_id(),
-        **values,
-        predicted_count=count,
-        interval_low=low,
-        interval_high=high,
-        outside_training_range=bool(out_of_range_features(model.feature_ranges, values)),
-        model_version_id=model.version_id,
-        created_at=timezone.now(),
-        source=source,
-    )
+    outside = bool(out_of_range_features(model.feature_ranges, values))
+    prediction, = recording.new_predictions([(
+        recording.new_id(), values["temperature"], values["humidity"], values["windspeed"], count, low, high,
+        outside, model.version_id, timezone.now(), source)])
     # One INSERT, committed by PostgreSQL itself (autocommit): one round trip, not three.
     recording.insert_one(prediction)
     return prediction

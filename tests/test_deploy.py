@@ -32,6 +32,8 @@ def test_procfile_release_phase_migrates_and_makes_sure_a_model_is_active():
 
 
 def test_gunicorn_fits_herokus_router_and_shutdown(monkeypatch):
+    monkeypatch.delenv("DYNO", raising=False)
+    monkeypatch.delenv("ACCESS_LOG", raising=False)
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     monkeypatch.setenv("PORT", "5123")
     # The file sets OMP_NUM_THREADS for the workers; keep that out of this test process.
@@ -42,3 +44,12 @@ def test_gunicorn_fits_herokus_router_and_shutdown(monkeypatch):
     assert conf["timeout"] <= 30  # the router gives up after 30 s
     assert conf["keepalive"] > 90  # the router's idle timeout is 90 s
     assert conf["accesslog"] == "-" and "x-request-id" in conf["access_log_format"]
+
+
+def test_gunicorn_access_log_is_left_to_herokus_router_unless_asked_for(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", os.environ.get("OMP_NUM_THREADS", "1"))
+    monkeypatch.delenv("ACCESS_LOG", raising=False)
+    monkeypatch.setenv("DYNO", "web.1")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["accesslog"] is None
+    monkeypatch.setenv("ACCESS_LOG", "1")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["accesslog"] == "-"

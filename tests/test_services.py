@@ -153,3 +153,39 @@ def test_a_prediction_of_a_no_longer_active_version_is_explained_by_that_version
     ModelVersion.objects.filter(pk=first.pk).update(is_active=False)
     services.forget_loaded_model()
     assert services.explain_prediction(prediction).prediction == pytest.approx(prediction.predicted_count, abs=0.5)
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as in a request
+def test_a_connection_the_server_dropped_is_replaced_and_the_prediction_stored(active_version):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's pg_terminate_backend")
+    services.predict_and_record(**INPUTS, source="api")
+    backend_pid = connection.connection.info.backend_pid
+    _terminate_backend(connection, backend_pid)  # as a server restart or a proxy would
+    prediction = services.predict_and_record(**INPUTS, source="api")
+    assert connection.connection.info.backend_pid != backend_pid
+    assert Prediction.objects.filter(pk=prediction.pk).count() == 1
+    assert Prediction.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_storing_the_same_prediction_twice_keeps_one_row(active_version):
+    # What a retry after a lost answer does: the id is the prediction's own, so nothing doubles.
+    from predictor import recording
+
+    prediction = services.predict_and_record(**INPUTS, source="api")
+    recording.insert_one(prediction)
+    assert Prediction.objects.filter(pk=prediction.pk).count() == 1
+
+
+def _terminate_backend(connection, backend_pid: int) -> None:
+    import psycopg2
+
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other, other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+    finally:
+        other.close()
