@@ -54,27 +54,3 @@ def test_gunicorn_access_log_is_left_to_herokus_router_unless_asked_for(monkeypa
     monkeypatch.setenv("ACCESS_LOG", "1")
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["accesslog"] == "-"
 
-
-def test_a_gunicorn_worker_with_every_thread_busy_leaves_new_connections_to_the_others():
-    import selectors
-    import socket
-
-    from gunicorn.config import Config
-
-    from bikesite.gunicorn_worker import BalancedDrainingThreadWorker
-
-    cfg = Config()
-    cfg.set("threads", 2)
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-        worker = BalancedDrainingThreadWorker(1, os.getpid(), [listener], None, 30, cfg, None)
-        worker.poller = selectors.DefaultSelector()
-        listening = lambda: listener in {key.fileobj for key in worker.poller.get_map().values()}  # noqa: E731
-
-        worker.requests_in_flight = 2
-        worker.set_accept_enabled(True)
-        assert not listening()
-        worker.requests_in_flight = 1  # a thread is free again
-        worker.set_accept_enabled(True)
-        assert listening()
-        worker.poller.close()
-        worker.tmp.close()
