@@ -8,7 +8,8 @@ bind = ["0.0.0.0:" + os.environ.get("PORT", "8000")]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads in each worker: while one request waits for PostgreSQL to flush its commit to disk
 # (synchronous_commit stays on), another runs its Python. Keep-alive connections are served too.
-# gthread that accepts only with a free thread (balances workers) and drains its queue at SIGTERM.
+# gthread that shares connections evenly between the workers (least connections) and answers
+# the connections queued at SIGTERM (see the module).
 worker_class = "bikesite.gunicorn_worker.BalancedDrainingThreadWorker"
 threads = int(os.environ.get("WEB_THREADS", "4"))
 # Import Django, numpy and XGBoost once, in the master: workers fork ready to serve within

@@ -12,8 +12,10 @@ def policy_header(policy: dict[str, list[str]]) -> str:
 class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        # Once per handler, as Django builds its middleware once: settings do not change while serving.
+        self.header = policy_header(settings.CONTENT_SECURITY_POLICY)
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", policy_header(settings.CONTENT_SECURITY_POLICY))
+        response.headers.setdefault("Content-Security-Policy", self.header)
         return response

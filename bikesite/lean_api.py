@@ -9,7 +9,7 @@ gets the full chain.
 """
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 # Middleware that does nothing for a CSRF-exempt JSON endpoint without cookies.
 NOT_NEEDED_BY_THE_PREDICTION_API = frozenset({
@@ -30,10 +30,25 @@ class LeanApiApplication:
         self.lean = _handler_with_middleware(
             [path for path in settings.MIDDLEWARE if path not in NOT_NEEDED_BY_THE_PREDICTION_API])
         self.lean_paths = frozenset(reverse(name) for name in LEAN_URL_NAMES)
+        self.lean.resolved = {path: resolve(path) for path in self.lean_paths}
 
     def __call__(self, environ, start_response):
         handler = self.lean if environ.get("PATH_INFO") in self.lean_paths else self.full
         return handler(environ, start_response)
+
+
+class _LeanHandler(WSGIHandler):
+    """Django's handler, with the URL resolution of its few fixed paths done once, not per request
+    (about 6 % of a prediction's CPU): they take no arguments, so their match never changes."""
+
+    resolved: dict = {}
+
+    def resolve_request(self, request):
+        match = self.resolved.get(request.path_info)
+        if match is None or hasattr(request, "urlconf"):  # (a middleware chose another URLconf)
+            return super().resolve_request(request)
+        request.resolver_match = match
+        return match
 
 
 def _handler_with_middleware(middleware: list[str]) -> WSGIHandler:
@@ -42,6 +57,6 @@ def _handler_with_middleware(middleware: list[str]) -> WSGIHandler:
     full_chain = settings.MIDDLEWARE
     settings.MIDDLEWARE = middleware
     try:
-        return WSGIHandler()
+        return _LeanHandler()
     finally:
         settings.MIDDLEWARE = full_chain

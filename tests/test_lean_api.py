@@ -65,3 +65,13 @@ def test_a_batch_through_the_production_application_is_stored(active_version):
     status, _, content = call(application, "/api/v1/predictions/batch", json.dumps({"inputs": rows}).encode())
     assert status.startswith("201")
     assert len(json.loads(content)["predictions"]) == len(rows) == Prediction.objects.filter(source="batch").count()
+
+
+def test_the_lean_chain_serves_its_paths_with_the_views_the_urlconf_names(active_version):
+    from django.urls import resolve
+
+    for path in application.lean_paths:
+        assert application.lean.resolved[path].func == resolve(path).func
+    status, _, _ = call(application.lean, "/api/v1/predictions/00000000-0000-0000-0000-000000000000",
+                        b"", method="GET")
+    assert status.startswith("404")  # other paths still resolved per request
