@@ -53,4 +53,3 @@ def test_gunicorn_access_log_is_left_to_herokus_router_unless_asked_for(monkeypa
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["accesslog"] is None
     monkeypatch.setenv("ACCESS_LOG", "1")
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["accesslog"] == "-"
-
