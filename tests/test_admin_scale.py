@@ -34,6 +34,8 @@ def test_history_shows_the_model_version_and_filters_by_it(admin_client, history
 
 
 def test_large_unfiltered_history_is_counted_from_the_planners_statistics(db, history, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the planner's row estimate (pg_class) is PostgreSQL's; elsewhere the paginator counts")
     monkeypatch.setattr(pagination, "EXACT_BELOW", 0)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {Prediction._meta.db_table}")
