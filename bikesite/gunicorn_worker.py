@@ -31,9 +31,11 @@ SLACK = 0
 # A worker holding back looks at the board this often: the others' counts change without
 # waking it (its listening socket is out of its poller meanwhile).
 HOLD_BACK_POLL_SECONDS = 0.005
-# A worker updates its entry every loop (at least once a second); an older entry is a worker
-# that died or hangs, ignored and free for the next worker to take.
-STALE_SECONDS = 3.0
+# A worker updates its entry every loop, at least every LOOP_SECONDS; an entry older than
+# STALE_SECONDS is a worker that hangs or died without a word, ignored and free to take. A worker
+# killed outright is noticed sooner: its pid is gone (checked before holding back for it).
+LOOP_SECONDS = 0.5
+STALE_SECONDS = 1.5
 _ENTRY = struct.Struct("=qqd")  # pid, connections held, last update (monotonic)
 _ENTRIES = 32  # workers of one master; any beyond accept as the stock worker does
 _ALL_ENTRIES = struct.Struct("=" + "qqd" * _ENTRIES)  # the whole board in one read
@@ -67,12 +69,29 @@ class _Board:
         """The fewest connections held by another live worker, if there is one."""
         board = _ALL_ENTRIES.unpack_from(self.memory)
         live_since = time.monotonic() - STALE_SECONDS
-        return min((connections for other, (owner, connections, updated)
-                    in enumerate(zip(board[0::3], board[1::3], board[2::3]))
-                    if owner and updated >= live_since and other != index), default=None)
+        fewest = min(((connections, other, owner) for other, (owner, connections, updated)
+                      in enumerate(zip(board[0::3], board[1::3], board[2::3]))
+                      if owner and updated >= live_since and other != index), default=None)
+        if fewest is None:
+            return None
+        connections, other, owner = fewest
+        if not _is_running(owner):  # killed (SIGKILL, out of memory): it left its entry behind
+            self.release(other)
+            return self.fewest_connections_elsewhere(index)
+        return connections
 
     def release(self, index: int) -> None:
         _ENTRY.pack_into(self.memory, index * _ENTRY.size, 0, 0, 0.0)
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal sent: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # Imported by the gunicorn master when it loads the worker class, so every worker it forks
@@ -99,8 +118,7 @@ class BalancedDrainingThreadWorker(ThreadWorker):
             self.set_accept_enabled(not self._accepting)
 
     def wait_for_and_dispatch_events(self, timeout):
-        if self.holding_back:
-            timeout = min(timeout, HOLD_BACK_POLL_SECONDS)
+        timeout = min(timeout, HOLD_BACK_POLL_SECONDS if self.holding_back else LOOP_SECONDS)
         super().wait_for_and_dispatch_events(timeout)
 
     def should_accept(self) -> bool:

@@ -98,3 +98,15 @@ def test_a_worker_that_stopped_updating_its_count_holds_nobody_back():
         _ENTRY.pack_into(board.memory, gone * _ENTRY.size, 4242, 0, time.monotonic() - STALE_SECONDS - 1)
         worker.nr_conns = 5
         assert worker.should_accept()
+
+
+def test_a_worker_killed_outright_holds_nobody_back():
+    board = _Board()
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(finished.stdout)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        worker = _worker_on(board, listener)
+        killed = board.claim(dead_pid)  # a fresh entry, 0 connections, no process behind it
+        worker.nr_conns = 5
+        assert worker.should_accept()
+        assert _ENTRY.unpack_from(board.memory, killed * _ENTRY.size)[0] == 0  # freed for the next worker
