@@ -89,8 +89,8 @@ def _is_running(pid: int) -> bool:
         os.kill(pid, 0)  # no signal sent: only asks whether the process exists
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # it exists, under another user
+        pass
     return True
 
 
