@@ -24,10 +24,6 @@ import time
 
 from gunicorn.workers.gthread import ThreadWorker
 
-# A worker may hold this many connections more than the least loaded worker. Counts are read a
-# little late (each worker publishes its own once per loop), which already lets a burst split
-# up to 6/10; any slack on top widens that.
-SLACK = 0
 # A worker holding back looks at the board this often: the others' counts change without
 # waking it (its listening socket is out of its poller meanwhile).
 HOLD_BACK_POLL_SECONDS = 0.005
@@ -112,10 +108,10 @@ class BalancedDrainingThreadWorker(ThreadWorker):
         super().init_process()
 
     def notify(self):
-        # Called at the top of every loop of the worker: publish, then decide on accepting.
+        # Called at the top of every loop of the worker: publish and decide (set_accept_enabled).
         super().notify()
-        if self.alive and self._accepting != self.should_accept():
-            self.set_accept_enabled(not self._accepting)
+        if self.alive:
+            self.set_accept_enabled(True)
 
     def wait_for_and_dispatch_events(self, timeout):
         timeout = min(timeout, HOLD_BACK_POLL_SECONDS if self.holding_back else LOOP_SECONDS)
@@ -129,7 +125,9 @@ class BalancedDrainingThreadWorker(ThreadWorker):
             return True
         self.board.write(self.board_index, os.getpid(), self.nr_conns)
         fewest = self.board.fewest_connections_elsewhere(self.board_index)
-        self.holding_back = fewest is not None and self.nr_conns > fewest + SLACK
+        # No slack: counts are read a little late (each worker publishes its own once per loop),
+        # which already lets a burst split up to 6/10.
+        self.holding_back = fewest is not None and self.nr_conns > fewest
         return not self.holding_back
 
     def set_accept_enabled(self, enabled):
