@@ -24,10 +24,9 @@ def test_every_setting_app_json_offers_is_one_the_settings_read():
         assert f'"{name}"' in read, name
 
 
-def test_procfile_release_phase_migrates_and_makes_sure_a_model_is_active():
+def test_procfile_release_phase_is_the_release_command():
     processes = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
-    assert "manage.py migrate --noinput" in processes["release"]
-    assert "manage.py ensure_model" in processes["release"]
+    assert processes["release"] == "python manage.py release"  # migrate + ensure_model, under a lock
     assert processes["web"].startswith("gunicorn bikesite.wsgi --config gunicorn.conf.py")
 
 
