@@ -52,3 +52,12 @@ def test_gunicorn_access_log_is_left_to_herokus_router_unless_asked_for(monkeypa
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["accesslog"] is None
     monkeypatch.setenv("ACCESS_LOG", "1")
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["accesslog"] == "-"
+
+
+def test_runtime_txt_and_python_version_pin_the_same_exact_python():
+    # Heroku's buildpack reads runtime.txt (first, deprecated); pyenv, uv and others read
+    # .python-version. Both must name one exact release.
+    runtime = (ROOT / "runtime.txt").read_text().strip()
+    python_version = (ROOT / ".python-version").read_text().strip()
+    assert runtime.startswith("python-") and runtime.count(".") == 2, runtime
+    assert runtime == f"python-{python_version}"
