@@ -61,3 +61,10 @@ def test_runtime_txt_and_python_version_pin_the_same_exact_python():
     python_version = (ROOT / ".python-version").read_text().strip()
     assert runtime.startswith("python-") and runtime.count(".") == 2, runtime
     assert runtime == f"python-{python_version}"
+
+
+def test_no_npm_manifest_at_the_root_where_heroku_would_detect_nodejs():
+    # The Node.js buildpack detects an app by a package.json at the root (app.json pins Python
+    # for the Button, a CLI deploy detects). axe-core's manifest lives with the browser tests.
+    assert not (ROOT / "package.json").exists()
+    assert (ROOT / "tests" / "browser" / "package-lock.json").exists()
