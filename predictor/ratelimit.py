@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 
 from predictor.models import RateLimitCounter
-from predictor.outage import DATABASE_ERRORS, database_unavailable
+from predictor.outage import DATABASE_ERRORS, database_unavailable, is_outage
 from predictor.problems import problem
 
 # URL namespaces whose POSTs are public: the form pages and the JSON API (not the admin).
@@ -78,6 +78,8 @@ class RateLimitMiddleware:
         try:
             verdict = hit(key=f"post:{client_ip(request)}", limit=limit, window=window)
         except DATABASE_ERRORS as exc:
+            if not is_outage(exc):
+                raise  # a bug, not an outage: logged with its traceback, 500
             return database_unavailable(request, exc)
         if verdict.allowed:
             return None
