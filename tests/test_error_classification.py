@@ -98,3 +98,24 @@ def test_a_database_bug_in_the_rate_limit_middleware_is_a_500_not_an_outage(tran
     assert json.loads(response.content)["errors"]
     assert any(record.exc_info for record in caplog.records)
     assert Prediction.objects.count() == 0
+
+
+def test_a_database_that_never_answers_is_an_outage_after_the_connect_timeout_not_a_hang(db):
+    import socket
+    import time
+
+    from django.conf import settings
+
+    with socket.socket() as silent:  # the kernel completes the handshake; nobody ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        options = settings.DATABASES["default"]["OPTIONS"]
+        wrapper = DatabaseWrapper({**connection.settings_dict, "PORT": str(silent.getsockname()[1]),
+                                   "OPTIONS": options}, alias="silent")
+        started = time.monotonic()
+        with pytest.raises(Exception) as caught:
+            wrapper.ensure_connection()
+        waited = time.monotonic() - started
+    assert options["connect_timeout"] == settings.DATABASE_CONNECT_TIMEOUT
+    assert waited < settings.DATABASE_CONNECT_TIMEOUT + 3
+    assert is_outage(caught.value)
