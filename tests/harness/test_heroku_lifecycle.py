@@ -144,7 +144,6 @@ def test_web_dyno_restart_under_load_loses_nothing(heroku_postgres, tmp_path, fi
             rows=len(rows), lost=len(lost_rows(run, rows)), restart_gap_seconds=round(back_at - term_at, 2))
 
     assert exit_code == 0, old.log()[-3000:]
-    assert "GET /readyz" in old.log() or '"POST /api/v1/predictions' in old.log(), "the buildpack's access log is on"
     assert len([o for o in run.successes if o.finished < term_at]) > 10
     assert len([o for o in run.successes if o.started > back_at]) > 10, "the new dyno serves"
     assert run.server_errors() == [], [(o.status, o.body[:200]) for o in run.server_errors()]
