@@ -131,6 +131,8 @@ def what_if_description(curve) -> str:
 
 
 def what_if_figures(what_if) -> list[Figure]:
+    """One chart per input, all on the same y axis so that their heights compare."""
+    y_top = max(max(curve.predictions + (curve.interval_highs or [])) for curve in what_if.curves.values())
     figures = []
     for name, curve in what_if.curves.items():
         label, unit, _, digits = FEATURE_WORDS[name]
@@ -140,7 +142,7 @@ def what_if_figures(what_if) -> list[Figure]:
             title=f"Predicted rentals against {label.lower()}", description=what_if_description(curve),
             band=curve.training_range, marker=(curve.given, curve.given_prediction),
             interval=(curve.interval_lows, curve.interval_highs) if curve.interval_lows else None,
-            marker_label=f"you: {number(curve.given_prediction)}", x_digits=digits,
+            x_digits=digits, y_top=y_top,
         )
         figures.append(Figure(key=name, heading=f"If the {label.lower()} were different", chart=chart,
                               caption=caption))

@@ -73,6 +73,7 @@ def result_page(request, prediction_id):
         context["what_if"] = figures.what_if_figures(what_if)
         context["what_if_version"] = what_if.model_version
         context["what_if_interval"] = what_if.curves["temperature"].interval_lows is not None
+        context["what_if_point"] = what_if.curves["temperature"].given_prediction
     return render(request, "predictor/result.html", context)
 
 
