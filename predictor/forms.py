@@ -30,8 +30,9 @@ class QuantityField(forms.FloatField):
 
     widget = forms.TextInput
 
-    def __init__(self, *, unit: str, **kwargs):
+    def __init__(self, *, unit: str, meaning: str, **kwargs):
         self.unit = unit  # shown beside the input
+        self.meaning = meaning  # the help text without its bounds, for the API docs
         super().__init__(**kwargs)
 
     def to_python(self, value):
@@ -55,6 +56,7 @@ def _quantity_field(name: str, label: str, help_text: str) -> QuantityField:
     unit_escaped = unit.replace("%", "%%")
     return QuantityField(
         unit=unit,
+        meaning=help_text,
         label=label,
         min_value=low,
         max_value=high,
