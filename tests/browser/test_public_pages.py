@@ -38,13 +38,13 @@ def test_invalid_value_shows_the_field_error_and_nothing_is_stored(page, active_
     page.get_by_label("Wind speed").fill("12")
     page.get_by_role("button", name="Forecast rentals").click()
 
-    assert page.get_by_role("alert").inner_text().count("Humidity must be at most 100 %.") == 1
+    assert page.get_by_role("alert").inner_text().count("Humidity must be at most 100\u00a0%.") == 1
     humidity = page.get_by_label("Humidity")
     assert humidity.get_attribute("aria-invalid") == "true"
     assert humidity.input_value() == "140"  # what was typed stays, to be corrected
-    assert page.locator("#id_humidity_error").inner_text() == "Humidity must be at most 100 %."
+    assert page.locator("#id_humidity_error").inner_text() == "Humidity must be at most 100\u00a0%."
     # The summary links to the field; following it puts the cursor there.
-    page.get_by_role("link", name="Humidity must be at most 100 %.").click()
+    page.get_by_role("link", name="Humidity must be at most 100\u00a0%.").click()
     assert page.evaluate("document.activeElement.id") == "id_humidity"
     assert Prediction.objects.count() == 0
 
