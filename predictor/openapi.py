@@ -2,11 +2,10 @@
 import json
 
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
-from predictor.forms import PredictionForm
+from predictor.forms import UNITS, PredictionForm
 from predictor.typography import NBSP, written
 
 MAX_BATCH_ROWS = 10_000
-UNITS = {"temperature": "°C", "humidity": "%", "windspeed": "km/h"}
 
 
 def _input_schema() -> dict:

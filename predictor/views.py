@@ -10,8 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from ml.dataset import FEATURES
 from predictor import figures, services
 from predictor.forms import PRESETS, UNITS, PredictionForm
-from predictor.typography import quantity
 from predictor.models import Prediction
+from predictor.typography import quantity
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
