@@ -9,7 +9,7 @@ import re
 import pytest
 
 from predictor.models import Prediction
-from tests.browser.conftest import fill_form, pretty, submit_form
+from tests.browser.conftest import pretty, submit_form
 
 SCREENS = [(1280, 900), (390, 844)]
 RESULT_URL = re.compile(r"/predictions/[0-9a-f-]{36}/$")
