@@ -28,7 +28,7 @@ def test_keyboard_user_submits_the_form_and_sees_the_result_with_its_charts(page
     for name in ["temperature", "humidity", "wind speed"]:
         chart = page.get_by_role("img", name=f"Predicted rentals against {name}")
         assert chart.is_visible() and chart.bounding_box()["height"] > 100
-    assert "At your 21.5 °C" in page.locator("#what-if-temperature figcaption").inner_text()
+    assert "At your 21.5\u00a0°C" in page.locator("#what-if-temperature figcaption").inner_text()
     assert page.problems.errors == []
 
 
