@@ -183,7 +183,7 @@ def openapi_document(request):
 @api_view("GET", "HEAD")
 def docs_page(request):
     """A human-readable, try-it-out view of the OpenAPI document (no CDN, CSP-clean)."""
-    return render(request, "api/docs.html", openapi.docs_context())
+    return render(request, "api/docs.html", openapi.docs_context(base_url=request.build_absolute_uri("/")[:-1]))
 
 
 @csrf_exempt

@@ -14,6 +14,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT = 400, 220
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 56, 14, 16, 44
+# The public line charts set larger text (static/css/charts.css, legible on a phone): wider room
+# for the y tick labels, and a top margin where the band's label sits clear of the curve.
+LINE_MARGIN_LEFT, LINE_MARGIN_TOP = 70, 28
 
 _ids = count(1)
 
@@ -75,68 +78,76 @@ def _text(x: float, y: float, label: str, css: str, anchor: str = "middle") -> s
     return f'<text x="{x}" y="{y}" class="{css}" text-anchor="{anchor}">{escape(label)}</text>'
 
 
-def _y_axis(scale: Scale, ticks: list[float], label: str, digits: int = 0) -> list[str]:
+def _y_axis(scale: Scale, ticks: list[float], label: str, digits: int = 0, left: float = MARGIN_LEFT,
+            top: float = MARGIN_TOP) -> list[str]:
     parts = []
     for tick in ticks:
         y = scale(tick)
-        parts.append(f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y}" y2="{y}" class="chart-grid"/>')
-        parts.append(_text(MARGIN_LEFT - 6, y + 4, number(tick, digits), "chart-tick", "end"))
+        parts.append(f'<line x1="{left}" x2="{WIDTH - MARGIN_RIGHT}" y1="{y}" y2="{y}" class="chart-grid"/>')
+        parts.append(_text(left - 6, y + 4, number(tick, digits), "chart-tick", "end"))
     parts.append(f'<text class="chart-axis-label" text-anchor="middle" '
-                 f'transform="translate(12 {(MARGIN_TOP + HEIGHT - MARGIN_BOTTOM) / 2}) rotate(-90)">{escape(label)}</text>')
+                 f'transform="translate(12 {(top + HEIGHT - MARGIN_BOTTOM) / 2}) rotate(-90)">{escape(label)}</text>')
     return parts
 
 
-def _x_axis(scale: Scale, ticks: list[tuple[float, str]], label: str) -> list[str]:
+def _x_axis(scale: Scale, ticks: list[tuple[float, str]], label: str, left: float = MARGIN_LEFT) -> list[str]:
     base = HEIGHT - MARGIN_BOTTOM
-    parts = [f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{base}" y2="{base}" class="chart-axis"/>']
+    parts = [f'<line x1="{left}" x2="{WIDTH - MARGIN_RIGHT}" y1="{base}" y2="{base}" class="chart-axis"/>']
     for value, text in ticks:
         x = scale(value)
         parts.append(f'<line x1="{x}" x2="{x}" y1="{base}" y2="{base + 4}" class="chart-axis"/>')
         parts.append(_text(x, base + 16, text, "chart-tick"))
-    parts.append(_text((MARGIN_LEFT + WIDTH - MARGIN_RIGHT) / 2, HEIGHT - 6, label, "chart-axis-label"))
+    parts.append(_text((left + WIDTH - MARGIN_RIGHT) / 2, HEIGHT - 6, label, "chart-axis-label"))
     return parts
 
 
-def _band(x_scale: Scale, low: float, high: float, label: str, label_at_top: bool = False) -> list[str]:
+def _band(x_scale: Scale, low: float, high: float, label: str, label_at_top: bool = False,
+          left: float = MARGIN_LEFT, top: float = MARGIN_TOP) -> list[str]:
     """The shaded training range, clipped to the plot, and its label (drawn after it, for charts whose
     bars would hide a label: the caller appends the last element after its marks)."""
-    x0 = max(x_scale(low), MARGIN_LEFT)
+    x0 = max(x_scale(low), left)
     x1 = min(x_scale(high), WIDTH - MARGIN_RIGHT)
     if x1 <= x0:
         return []
-    height = HEIGHT - MARGIN_BOTTOM - MARGIN_TOP
+    height = HEIGHT - MARGIN_BOTTOM - top
     return [
-        f'<rect x="{x0}" y="{MARGIN_TOP}" width="{round(x1 - x0, 2)}" height="{height}" class="chart-band"/>',
-        # At the top: in the margin above the plot, clear of any bar.
-        _text(round((x0 + x1) / 2, 2), MARGIN_TOP - 3 if label_at_top else HEIGHT - MARGIN_BOTTOM - 6, label,
+        f'<rect x="{x0}" y="{top}" width="{round(x1 - x0, 2)}" height="{height}" class="chart-band"/>',
+        # At the top: in the margin above the plot, clear of any bar or curve.
+        _text(round((x0 + x1) / 2, 2), top - 3 if label_at_top else HEIGHT - MARGIN_BOTTOM - 6, label,
               "chart-band-label"),
     ]
 
 
-def _plot_x() -> tuple[float, float]:
-    return MARGIN_LEFT, WIDTH - MARGIN_RIGHT
+def _plot_x(left: float = MARGIN_LEFT) -> tuple[float, float]:
+    return left, WIDTH - MARGIN_RIGHT
 
 
-def _plot_y() -> tuple[float, float]:
-    return HEIGHT - MARGIN_BOTTOM, MARGIN_TOP
+def _plot_y(top: float = MARGIN_TOP) -> tuple[float, float]:
+    return HEIGHT - MARGIN_BOTTOM, top
 
 
 def line_chart(*, xs: list[float], ys: list[float], x_label: str, y_label: str, title: str, description: str,
                band: tuple[float, float] | None = None, band_label: str = "trained on",
-               marker: tuple[float, float] | None = None, marker_label: str = "you",
-               interval: tuple[list[float], list[float]] | None = None, x_digits: int = 0) -> SafeString:
+               marker: tuple[float, float] | None = None,
+               interval: tuple[list[float], list[float]] | None = None, x_digits: int = 0,
+               y_top: float = 0.0) -> SafeString:
     """A line of ys against xs, an optional shaded x band, an optional pale interval (lows, highs)
-    around the line, and an optional marked point."""
+    around the line, and an optional marked point (named in the page's legend, not on the chart).
+
+    The y axis runs from 0 to at least y_top: charts meant to be compared pass the same y_top.
+    The only label drawn inside the chart, the band's, sits above the plot, where no curve goes.
+    """
     chart_id = f"chart-{next(_ids)}"
-    x_scale = Scale(xs[0], xs[-1], *_plot_x())
-    y_ticks = nice_ticks(0.0, max(max(ys), max(interval[1]) if interval else 0.0, 1.0))
-    y_scale = Scale(0.0, y_ticks[-1], *_plot_y())
-    x_ticks = [t for t in nice_ticks(xs[0], xs[-1], 7) if xs[0] <= t <= xs[-1]]
+    left, top = LINE_MARGIN_LEFT, LINE_MARGIN_TOP
+    x_scale = Scale(xs[0], xs[-1], *_plot_x(left))
+    y_ticks = nice_ticks(0.0, max(max(ys), max(interval[1]) if interval else 0.0, y_top, 1.0))
+    y_scale = Scale(0.0, y_ticks[-1], *_plot_y(top))
+    x_ticks = [t for t in nice_ticks(xs[0], xs[-1], 6) if xs[0] <= t <= xs[-1]]
     parts = _open(chart_id, title, description, "chart--line")
     if band:
-        parts += _band(x_scale, *band, band_label)
-    parts += _y_axis(y_scale, y_ticks, y_label)
-    parts += _x_axis(x_scale, [(t, number(t, x_digits)) for t in x_ticks], x_label)
+        parts += _band(x_scale, *band, band_label, label_at_top=True, left=left, top=top)
+    parts += _y_axis(y_scale, y_ticks, y_label, left=left, top=top)
+    parts += _x_axis(x_scale, [(t, number(t, x_digits)) for t in x_ticks], x_label, left=left)
     if interval:
         outline = list(zip(xs, interval[0])) + list(zip(reversed(xs), reversed(interval[1])))
         parts.append('<polygon points="' + " ".join(f"{x_scale(x)},{y_scale(y)}" for x, y in outline)
@@ -146,10 +157,6 @@ def line_chart(*, xs: list[float], ys: list[float], x_label: str, y_label: str, 
     if marker:
         mx, my = x_scale(marker[0]), y_scale(marker[1])
         parts.append(f'<circle cx="{mx}" cy="{my}" r="6" class="chart-point"/>')
-        # Right of the point unless the label (about 8 units a character) would run off the chart.
-        anchor = "end" if mx + 10 + 8 * len(marker_label) > WIDTH - MARGIN_RIGHT else "start"
-        dx = -10 if anchor == "end" else 10
-        parts.append(_text(mx + dx, max(my - 10, MARGIN_TOP + 24), marker_label, "chart-point-label", anchor))
     parts.append("</svg>")
     return mark_safe("".join(parts))
 

@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 from ml.dataset import FEATURES
 from predictor import charts
 from predictor.charts import amount, number, signed
+from predictor.typography import NBSP
 
 FEATURE_WORDS = {
     # name: (label, unit, what more of it means, decimals on the axis)
@@ -18,6 +19,11 @@ FEATURE_WORDS = {
     "windspeed": ("Wind speed", "km/h", "windier", 0),
     "dew_point": ("Dew point", "°C", "muggier", 0),  # derived from temperature and humidity
 }
+
+
+def measure(value: float, unit: str) -> str:
+    """"−5.2 °C", never broken across lines."""
+    return f"{amount(value)}{NBSP}{unit}"
 
 
 @dataclass(frozen=True)
@@ -45,15 +51,15 @@ def what_if_caption(curve) -> str:
     others = " and ".join(FEATURE_WORDS[name][0].lower() for name in FEATURES if name != curve.feature)
     tolerance = 0.05 * max(peak_y, 1.0)
     if peak_y - max(first_y, last_y) > tolerance:
-        shape = (f"rentals are highest, about {number(peak_y)}, around {amount(peak_x)} {unit}, and fall "
-                 f"to {number(first_y)} at {amount(first_x)} {unit} and {number(last_y)} at {amount(last_x)} {unit}")
+        shape = (f"rentals are highest, about {number(peak_y)}, around {measure(peak_x, unit)}, and fall "
+                 f"to {number(first_y)} at {measure(first_x, unit)} and {number(last_y)} at {measure(last_x, unit)}")
     elif abs(last_y - first_y) <= tolerance:
         shape = f"the {label.lower()} barely changes the forecast (about {number(first_y)} to {number(last_y)})"
     else:
         shape = (f"{more} days mean {'more' if last_y > first_y else 'fewer'} rentals: about {number(first_y)} "
-                 f"at {amount(first_x)} {unit}, {number(last_y)} at {amount(last_x)} {unit}")
+                 f"at {measure(first_x, unit)}, {number(last_y)} at {measure(last_x, unit)}")
     text = (f"With the {others} you gave, {shape}. "
-            f"At your {amount(curve.given)} {unit}: about {number(curve.given_prediction)}.")
+            f"At your {measure(curve.given, unit)}: about {number(curve.given_prediction)}.")
     if not low <= curve.given <= high:
         text += " Beyond the shaded range the model saw no days, so its curve just stays level there."
     return text
@@ -70,8 +76,11 @@ def contributions_reading(explanation) -> str:
     if round(down[1]) < 0:
         parts.append(f"the {down[0]} takes away the most ({signed(down[1])})")
     effect = " and ".join(parts) if parts else "no input moves it much"
-    return (f"An average day has about {number(explanation.base)} rentals; for this day {effect}, "
-            f"giving about {number(max(explanation.prediction, 0.0))}.")
+    reading = f"An average day has about {number(explanation.base)} rentals; for this day {effect}"
+    if round(explanation.prediction) < 0:
+        return (f"{reading}. Together they come to {number(explanation.prediction)}, below zero; as a day cannot "
+                f"have fewer than no rentals, the forecast is clipped to 0.")
+    return f"{reading}, giving about {number(explanation.prediction)}."
 
 
 def contributions_figure(explanation) -> Figure:
@@ -86,7 +95,7 @@ def contributions_figure(explanation) -> Figure:
 
 def training_range_words(feature_ranges: dict) -> list[str]:
     """["temperature −5.2 to 31.9 °C", ...] for the note on forecasts outside the training range."""
-    return [f"{FEATURE_WORDS[name][0].lower()} {amount(low)} to {amount(high)} {FEATURE_WORDS[name][1]}"
+    return [f"{FEATURE_WORDS[name][0].lower()} {amount(low)} to {measure(high, FEATURE_WORDS[name][1])}"
             for name, (low, high) in feature_ranges.items() if name in FEATURE_WORDS]
 
 
@@ -94,19 +103,36 @@ def feature_label(name: str) -> str:
     return FEATURE_WORDS[name][0].lower()
 
 
+def outside_words(names: list[str]) -> str:
+    """"Your temperature lies" / "Your temperature and wind speed lie": the subject with its verb."""
+    labels = [feature_label(name) for name in names]
+    if not labels:
+        return ""
+    subject = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return f"Your {subject} {'lies' if len(labels) == 1 else 'lie'}"
+
+
+def input_quantities(inputs: dict) -> list[tuple[str, str]]:
+    """[("Temperature", "−5.25 °C"), ...]: the inputs as given (up to two decimals), for the page."""
+    return [(FEATURE_WORDS[name][0], f"{number(value, 2).rstrip('0').rstrip('.')}{NBSP}{FEATURE_WORDS[name][1]}")
+            for name, value in inputs.items()]
+
+
 def what_if_description(curve) -> str:
     """What the chart shows, for people who cannot see it."""
     label, unit, _, _ = FEATURE_WORDS[curve.feature]
     low, high = curve.training_range
     return (f"Line chart. Horizontal axis: {label.lower()} from {amount(curve.values[0])} to "
-            f"{amount(curve.values[-1])} {unit}; vertical axis: predicted rentals, from "
+            f"{measure(curve.values[-1], unit)}; vertical axis: predicted rentals, from "
             f"{number(min(curve.predictions))} to {number(max(curve.predictions))}. Shaded: the training range, "
-            f"{amount(low)} to {amount(high)} {unit}. Marked: your {amount(curve.given)} {unit}, "
+            f"{amount(low)} to {measure(high, unit)}. Marked: your {measure(curve.given, unit)}, "
             f"{number(curve.given_prediction)} rentals."
-            + (" A pale band around the line shows the 80 % interval." if curve.interval_lows else ""))
+            + (f" A pale band around the line shows the 80{NBSP}% interval." if curve.interval_lows else ""))
 
 
 def what_if_figures(what_if) -> list[Figure]:
+    """One chart per input, all on the same y axis so that their heights compare."""
+    y_top = max(max(curve.predictions + (curve.interval_highs or [])) for curve in what_if.curves.values())
     figures = []
     for name, curve in what_if.curves.items():
         label, unit, _, digits = FEATURE_WORDS[name]
@@ -116,7 +142,7 @@ def what_if_figures(what_if) -> list[Figure]:
             title=f"Predicted rentals against {label.lower()}", description=what_if_description(curve),
             band=curve.training_range, marker=(curve.given, curve.given_prediction),
             interval=(curve.interval_lows, curve.interval_highs) if curve.interval_lows else None,
-            marker_label=f"you: {number(curve.given_prediction)}", x_digits=digits,
+            x_digits=digits, y_top=y_top,
         )
         figures.append(Figure(key=name, heading=f"If the {label.lower()} were different", chart=chart,
                               caption=caption))

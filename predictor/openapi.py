@@ -2,10 +2,10 @@
 import json
 
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
-from predictor.forms import PredictionForm
+from predictor.forms import UNITS, PredictionForm
+from predictor.typography import NBSP, written
 
 MAX_BATCH_ROWS = 10_000
-UNITS = {"temperature": "°C", "humidity": "%", "windspeed": "km/h"}
 
 
 def _input_schema() -> dict:
@@ -25,9 +25,25 @@ def _error(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}}
 
 
-def _json(schema_name: str, description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}}
+def _json(schema_name: str, description: str, example: dict | None = None) -> dict:
+    content = {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}
+    if example is not None:
+        content["example"] = example
+    return {"description": description, "content": {"application/json": content}}
+
+
+# What the API answers, as it answers it (tests/test_api_schema.py checks these against the schemas).
+PREDICTION_EXAMPLE = {
+    "id": "01a223b7-045a-7f80-9979-1ab17b7b1257", "created_at": "2026-11-28T19:52:06.490784+00:00",
+    "temperature": 20.0, "humidity": 60.0, "windspeed": 12.0,
+    "predicted_count": 4604, "interval_low": 3647, "interval_high": 5560,
+    "model_version": 1, "outside_training_range": False, "source": "api",
+}
+BATCH_EXAMPLE = {"predictions": [
+    {**PREDICTION_EXAMPLE, "source": "batch"},
+    {**PREDICTION_EXAMPLE, "id": "01a223b7-045a-7f80-9979-1ab17b7b1258", "temperature": 5.0, "humidity": 85.0,
+     "windspeed": 25.0, "predicted_count": 1530, "interval_low": 574, "interval_high": 2487, "source": "batch"},
+]}
 
 
 _METRICS = {"type": "object", "properties": {"mae": {"type": "number"}, "rmse": {"type": "number"}, "r2": {"type": "number"}}}
@@ -51,7 +67,7 @@ def document() -> dict:
                     "schema": {"$ref": "#/components/schemas/PredictionInput"},
                     "example": {"temperature": 20, "humidity": 60, "windspeed": 12}}}},
                 "responses": {
-                    "201": _json("Prediction", "Predicted and stored"),
+                    "201": _json("Prediction", "Predicted and stored", PREDICTION_EXAMPLE),
                     "400": _error("Invalid input: errors by field"),
                     "413": _error("Body too large"),
                     "415": _error("Body is not application/json"),
@@ -64,7 +80,7 @@ def document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/BatchInput"}}}},
                 "responses": {
-                    "201": _json("BatchResult", "All predicted and stored, in input order"),
+                    "201": _json("BatchResult", "All predicted and stored, in input order", BATCH_EXAMPLE),
                     "400": _error('Invalid input: errors keyed "inputs.<index>.<field>"; nothing stored'),
                     "413": _error(f"More than {MAX_BATCH_ROWS:,} inputs, or body too large; nothing stored"),
                     "415": _error("Body is not application/json"),
@@ -75,7 +91,8 @@ def document() -> dict:
                 "summary": "A stored prediction",
                 "operationId": "getPrediction",
                 "parameters": [prediction_id],
-                "responses": {"200": _json("Prediction", "The prediction"), "404": _error("No such prediction")},
+                "responses": {"200": _json("Prediction", "The prediction", PREDICTION_EXAMPLE),
+                              "404": _error("No such prediction")},
             }},
             "/api/v1/models/active": {"get": {
                 "summary": "The active model version: metrics and training ranges",
@@ -155,7 +172,22 @@ EXAMPLES = {
 }
 
 
-def docs_context() -> dict:
+def input_fields() -> list[dict]:
+    """Each input field with its unit and bounds, for people reading the docs page."""
+    return [{"name": name, "unit": UNITS[name], "bounds": f"{written(low)} to {written(high)}{NBSP}{UNITS[name]}",
+             "description": PredictionForm.base_fields[name].meaning}
+            for name, (low, high) in ((name, PHYSICAL_BOUNDS[name]) for name in FEATURES)]
+
+
+def curl_line(base_url: str, method: str, path: str, example: dict | None) -> str:
+    path = path.replace("{prediction_id}", PREDICTION_EXAMPLE["id"])
+    if example is None:
+        return f"curl {base_url}{path}"
+    return (f"curl -X {method} {base_url}{path} -H 'Content-Type: application/json' "
+            f"-d '{json.dumps(example)}'")
+
+
+def docs_context(base_url: str = "") -> dict:
     """The document, flattened into one entry per operation for the docs page."""
     spec = document()
     operations = []
@@ -163,6 +195,8 @@ def docs_context() -> dict:
         for method, operation in methods.items():
             example = EXAMPLES.get(operation["operationId"])
             parameters = operation.get("parameters", [])
+            success = next(iter(sorted(operation["responses"].items())))
+            answer = success[1].get("content", {}).get("application/json", {}).get("example")
             operations.append({
                 "id": operation["operationId"],
                 "method": method.upper(),
@@ -171,5 +205,10 @@ def docs_context() -> dict:
                 "responses": sorted(operation["responses"].items()),
                 "path_parameter": parameters[0]["name"] if parameters else None,
                 "example": json.dumps(example, indent=2) if example else "",
+                "takes_inputs": example is not None,
+                "batch": operation["operationId"] == "createBatch",
+                "curl": curl_line(base_url, method.upper(), path, example),
+                "answer_status": success[0],
+                "answer": json.dumps(answer, indent=2) if answer else "",
             })
-    return {"document": spec, "operations": operations}
+    return {"document": spec, "operations": operations, "fields": input_fields(), "max_batch_rows": MAX_BATCH_ROWS}

@@ -9,8 +9,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ml.dataset import FEATURES
 from predictor import figures, services
-from predictor.forms import PredictionForm
+from predictor.forms import PRESETS, UNITS, PredictionForm
 from predictor.models import Prediction
+from predictor.typography import quantity
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -31,7 +32,14 @@ def predict_page(request):
 
 
 def _form_context(form):
-    return {"form": form, "model": services.active_version_summary()}
+    return {"form": form, "model": services.active_version_summary(), "presets": _presets()}
+
+
+def _presets() -> list[dict]:
+    """Typical days as links that come back to the form with its fields filled."""
+    return [{"label": label, "url": reverse("predictor:predict") + "?" + urlencode(values),
+             "values": ", ".join(quantity(values[name], UNITS[name]) for name in FEATURES)}
+            for label, values in PRESETS]
 
 
 def _see_other(url: str):
@@ -48,8 +56,9 @@ def result_page(request, prediction_id):
     inputs = {name: getattr(prediction, name) for name in FEATURES}
     context = {
         "prediction": prediction,
-        "outside": [figures.feature_label(name) for name in
-                    services.out_of_range_features(prediction.model_version.feature_ranges, inputs)],
+        "outside": figures.outside_words(
+            services.out_of_range_features(prediction.model_version.feature_ranges, inputs)),
+        "inputs": figures.input_quantities(inputs),
         "training_ranges": figures.training_range_words(prediction.model_version.feature_ranges),
         "change_url": reverse("predictor:predict") + "?" + urlencode(inputs),
     }
@@ -64,6 +73,7 @@ def result_page(request, prediction_id):
         context["what_if"] = figures.what_if_figures(what_if)
         context["what_if_version"] = what_if.model_version
         context["what_if_interval"] = what_if.curves["temperature"].interval_lows is not None
+        context["what_if_point"] = what_if.curves["temperature"].given_prediction
     return render(request, "predictor/result.html", context)
 
 

@@ -43,7 +43,7 @@ def test_charts_carry_no_inline_style_or_script():
 def test_line_chart_shades_the_band_and_marks_the_point_on_the_line():
     svg = parse(line())
     band = svg.find(f"{SVG}rect[@class='chart-band']")
-    scale = charts.Scale(0.0, 30.0, charts.MARGIN_LEFT, charts.WIDTH - charts.MARGIN_RIGHT)
+    scale = charts.Scale(0.0, 30.0, charts.LINE_MARGIN_LEFT, charts.WIDTH - charts.MARGIN_RIGHT)
     assert float(band.get("x")) == scale(5.0)
     assert float(band.get("width")) == round(scale(25.0) - scale(5.0), 2)
     point = svg.find(f"{SVG}circle[@class='chart-point']")
@@ -86,10 +86,18 @@ def test_numbers_read_like_people_write_them():
     assert charts.signed(300) == "+300" and charts.signed(-300) == "−300" and charts.signed(0) == "0"
 
 
-def test_point_label_near_the_right_edge_is_drawn_to_the_left_of_the_point():
-    svg = parse(line(marker=(28.0, 4100.0), marker_label="you: 4,100"))
-    label = next(t for t in svg.findall(f"{SVG}text") if t.get("class") == "chart-point-label")
-    assert label.get("text-anchor") == "end"
-    svg = parse(line(marker=(5.0, 2000.0), marker_label="you: 2,000"))
-    label = next(t for t in svg.findall(f"{SVG}text") if t.get("class") == "chart-point-label")
-    assert label.get("text-anchor") == "start"
+def _y_ticks(svg) -> list[str]:
+    return [t.text for t in svg.findall(f"{SVG}text") if t.get("class") == "chart-tick" and t.get("text-anchor") == "end"]
+
+
+def test_line_charts_given_the_same_y_top_share_one_y_axis():
+    low = parse(line(ys=[100.0, 300.0, 500.0, 400.0], y_top=5000.0))
+    high = parse(line(y_top=5000.0))
+    assert _y_ticks(low) == _y_ticks(high) == ["0", "2,000", "4,000", "6,000"]
+
+
+def test_line_chart_labels_only_the_band_and_above_the_plot_where_no_curve_goes():
+    svg = parse(line())
+    labels = [t for t in svg.findall(f"{SVG}text") if t.get("class") not in ("chart-tick", "chart-axis-label")]
+    assert [t.text for t in labels] == ["trained on"]
+    assert float(labels[0].get("y")) < charts.LINE_MARGIN_TOP  # the plot starts at LINE_MARGIN_TOP

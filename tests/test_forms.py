@@ -43,6 +43,18 @@ def test_form_rejects_values_that_are_not_finite_numbers(value):
     assert "temperature" in form.errors
 
 
+@pytest.mark.parametrize("typed,value", [("12,5", 12.5), ("-3,25", -3.25), ("\u22125.2", -5.2), (" 20 ", 20.0)])
+def test_form_reads_a_decimal_comma_and_a_true_minus_sign(typed, value):
+    form = form_with(temperature=typed)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["temperature"] == value
+
+
+@pytest.mark.parametrize("typed", ["1,2,5", "1.000,5", "12,5 °C"])
+def test_form_refuses_what_is_not_one_decimal_number(typed):
+    assert form_with(temperature=typed).errors["temperature"] == ["Enter the temperature as a number in °C."]
+
+
 def test_form_invalid_message_names_the_unit():
     assert form_with(humidity="wet").errors["humidity"] == ["Enter the humidity as a number in %."]
 

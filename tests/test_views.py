@@ -16,9 +16,11 @@ def test_form_page_shows_the_three_labelled_fields_with_units(client, active_ver
     html = response.content.decode()
     assert response.status_code == 200
     for name, label in [("temperature", "Temperature"), ("humidity", "Humidity"), ("windspeed", "Wind speed")]:
-        assert f'<label for="id_{name}">{label}</label>' in html
-        assert re.search(rf'<input type="number" name="{name}"[^>]*aria-describedby="id_{name}_helptext"', html)
-    assert "°C" in html and "km/h" in html
+        assert f'<label for="id_{name}">{label} <span class="visually-hidden">(' in html
+        # Text with a decimal keypad, not type=number (which turns "12,5" into 125 in Chromium).
+        assert re.search(rf'<input type="text" name="{name}"[^>]*inputmode="decimal"[^>]*'
+                         rf'aria-describedby="id_{name}_helptext"', html)
+    assert '<span class="unit" aria-hidden="true">°C</span>' in html and "km/h" in html
     assert "/static/css/site.css" in html
 
 
@@ -35,7 +37,7 @@ def test_result_page_shows_the_whole_number_inputs_and_model_version(client, act
     prediction = Prediction.objects.get()
     html = client.get(f"/predictions/{prediction.pk}/").content.decode()
     assert f"<strong>{prediction.rounded_count:,}</strong>" in html
-    assert "20 °C" in html and "60 %" in html and "12 km/h" in html
+    assert "20\u00a0°C" in html and "60\u00a0%" in html and "12\u00a0km/h" in html
     assert f"model version {active_version.pk}" in html
     assert 'href="/?temperature=20.0&amp;humidity=60.0&amp;windspeed=12.0"' in html
 
@@ -46,7 +48,7 @@ def test_result_page_shows_the_80_percent_interval_and_each_feature_s_contributi
     response = client.get(f"/predictions/{prediction.pk}/")
     html = response.content.decode()
     low, high = prediction.rounded_interval
-    assert f"Likely between <strong>{low:,}</strong> and <strong>{high:,}</strong> (80 % interval" in html
+    assert f"Likely between <strong>{low:,}</strong> and <strong>{high:,}</strong> (80&nbsp;% interval" in html
     explanation = services.explain_prediction(prediction)
     for name, value in explanation.contributions.items():
         assert f"{figures.FEATURE_WORDS[name][0]} {figures.signed(value)}" in html  # in the chart's text
@@ -66,11 +68,24 @@ def test_change_inputs_link_prefills_the_form(client, active_version):
     assert 'value="20.5"' in html
 
 
+def test_form_offers_typical_days_that_fill_it(client, active_version):
+    html = client.get("/").content.decode()
+    assert 'placeholder="e.g. 16.9"' in html
+    summer = re.search(r'<a class="preset" href="([^"]+)">A summer day', html).group(1)
+    filled = client.get(summer.replace("&amp;", "&")).content.decode()
+    assert 'value="25.7"' in filled and 'value="60.2"' in filled and 'value="11.5"' in filled
+
+
+def test_decimal_comma_is_a_decimal_point(client, active_version):
+    client.post("/", {**VALID, "temperature": "12,5"})
+    assert Prediction.objects.get().temperature == 12.5
+
+
 def test_invalid_post_returns_400_with_field_errors_and_stores_nothing(client, active_version):
     response = client.post("/", {**VALID, "humidity": "140", "windspeed": "fast"})
     html = response.content.decode()
     assert response.status_code == 400
-    assert "Humidity must be at most 100 %." in html
+    assert "Humidity must be at most 100\u00a0%." in html  # the unit stays with its number
     assert "Enter the wind speed as a number in km/h." in html
     assert 'aria-invalid="true"' in html
     assert Prediction.objects.count() == 0
@@ -140,7 +155,7 @@ def test_result_page_has_a_what_if_chart_per_input_with_text_alternatives(client
         assert f'id="what-if-{name}"' in html
     assert html.count('role="img"') == 4  # contributions and three what-if charts
     assert html.count("<title id=") == 4 and html.count("<figcaption>") == 4
-    assert "At your 20 °C: about" in html
+    assert "At your 20\u00a0°C: about" in html
 
 
 def test_result_page_says_when_the_curves_come_from_a_newer_model(client, active_version, make_version):
@@ -180,7 +195,7 @@ def test_outside_note_names_the_inputs_and_ranges_in_words_and_units(client, act
     client.post("/", {**VALID, "windspeed": "40"})
     html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
     assert "Your wind speed lies outside" in html
-    assert "wind speed 1.5 to 34 km/h" in html and "temperature −5.2 to 31.9 °C" in html
+    assert "wind speed 1.5 to 34\u00a0km/h" in html and "temperature −5.2 to 31.9\u00a0°C" in html
 
 
 def test_result_page_explains_the_number_with_a_contributions_chart_and_a_reading(client, active_version):

@@ -12,6 +12,8 @@ document.querySelectorAll("form.api-try").forEach(function (form) {
       options.headers["Content-Type"] = "application/json";
     }
     var output = form.querySelector(".api-response");
+    output.classList.remove("api-response--empty");
+    output.textContent = "Sending…";
     try {
       var response = await fetch(path, options);
       var text = await response.text();

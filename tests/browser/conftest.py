@@ -131,3 +131,18 @@ def logged_in(page, staff_user):
 
 def pretty(violations) -> str:
     return json.dumps(violations, indent=1)
+
+
+def fill_form(page, **values):
+    """Type the given inputs (temperature=..., humidity=..., windspeed=...) into the prediction form,
+    as its labels name them."""
+    labels = {"temperature": "Temperature", "humidity": "Humidity", "windspeed": "Wind speed"}
+    for name, value in values.items():
+        page.get_by_label(labels[name]).fill(str(value))
+
+
+def submit_form(page, **values):
+    """Fill the form with values and send it; the page then shows the result or the form with errors."""
+    fill_form(page, **values)
+    page.get_by_role("button", name="Forecast rentals").click()
+    page.wait_for_load_state()

@@ -2,6 +2,7 @@
 import re
 
 from predictor.models import Prediction
+from tests.browser.conftest import submit_form
 
 
 def test_keyboard_user_submits_the_form_and_sees_the_result_with_its_charts(page, active_version):
@@ -27,34 +28,28 @@ def test_keyboard_user_submits_the_form_and_sees_the_result_with_its_charts(page
     for name in ["temperature", "humidity", "wind speed"]:
         chart = page.get_by_role("img", name=f"Predicted rentals against {name}")
         assert chart.is_visible() and chart.bounding_box()["height"] > 100
-    assert "At your 21.5 °C" in page.locator("#what-if-temperature figcaption").inner_text()
+    assert "At your 21.5\u00a0°C" in page.locator("#what-if-temperature figcaption").inner_text()
     assert page.problems.errors == []
 
 
 def test_invalid_value_shows_the_field_error_and_nothing_is_stored(page, active_version):
     page.goto("/")
-    page.get_by_label("Temperature").fill("20")
-    page.get_by_label("Humidity").fill("140")
-    page.get_by_label("Wind speed").fill("12")
-    page.get_by_role("button", name="Forecast rentals").click()
+    submit_form(page, temperature="20", humidity="140", windspeed="12")
 
-    assert page.get_by_role("alert").inner_text().count("Humidity must be at most 100 %.") == 1
+    assert page.get_by_role("alert").inner_text().count("Humidity must be at most 100\u00a0%.") == 1
     humidity = page.get_by_label("Humidity")
     assert humidity.get_attribute("aria-invalid") == "true"
     assert humidity.input_value() == "140"  # what was typed stays, to be corrected
-    assert page.locator("#id_humidity_error").inner_text() == "Humidity must be at most 100 %."
+    assert page.locator("#id_humidity_error").inner_text() == "Humidity must be at most 100\u00a0%."
     # The summary links to the field; following it puts the cursor there.
-    page.get_by_role("link", name="Humidity must be at most 100 %.").click()
+    page.get_by_role("link", name="Humidity must be at most 100\u00a0%.").click()
     assert page.evaluate("document.activeElement.id") == "id_humidity"
     assert Prediction.objects.count() == 0
 
 
 def test_result_page_fits_a_phone_screen(phone_page, active_version):
     phone_page.goto("/")
-    phone_page.get_by_label("Temperature").fill("38")
-    phone_page.get_by_label("Humidity").fill("60")
-    phone_page.get_by_label("Wind speed").fill("12")
-    phone_page.get_by_role("button", name="Forecast rentals").click()
+    submit_form(phone_page, temperature="38", humidity="60", windspeed="12")
     phone_page.wait_for_url(re.compile(r"/predictions/"))
     assert phone_page.get_by_role("heading", name="Outside what the model has seen").is_visible()
     # Nothing wider than the screen: no sideways scrolling.
