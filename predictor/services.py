@@ -33,17 +33,45 @@ FAST_PATH_MAX_ROWS = 32
 
 
 @dataclass(frozen=True)
+class IntervalModel:
+    """An adaptive 80 % interval: prediction ± scale × difficulty(inputs), the difficulty model
+    served like the main one (numpy evaluator when it reproduces XGBoost, else XGBoost)."""
+
+    booster: object
+    scale: float
+    feature_names: tuple
+    evaluator: tree_evaluator.TreeEnsemble | None = None
+
+    def half_widths(self, rows: np.ndarray) -> np.ndarray:
+        design = design_matrix(rows, self.feature_names)
+        if self.evaluator is not None and len(rows) <= FAST_PATH_MAX_ROWS:
+            raw = self.evaluator.predict(design)
+        else:
+            raw = self.booster.inplace_predict(design.astype(np.float32))
+        return self.scale * intervals.floor_difficulty(raw)
+
+    def half_width_one(self, design_values: tuple) -> float:
+        """One row of design-matrix values (in feature_names order), the hot path."""
+        if self.evaluator is None:
+            raw = self.booster.inplace_predict(np.array([design_values], dtype=np.float32))[0]
+        else:
+            raw = self.evaluator.predict_one(design_values)[0]
+        return self.scale * max(float(raw), intervals.MIN_DIFFICULTY)
+
+
+@dataclass(frozen=True)
 class ActiveModel:
     version_id: int
     sha256: str
     feature_ranges: dict
     booster: object
-    interval_offset: float | None = None  # None: a version trained before intervals existed
+    interval_offset: float | None = None  # the constant interval of versions trained before adaptive ones
     # The booster's own features (the three inputs, maybe derived ones), in its order.
     feature_names: tuple = FEATURES
     # The same trees evaluated with numpy (~15 µs a row instead of ~300 µs); None when the
     # evaluator cannot reproduce this model, and XGBoost itself serves every prediction.
     evaluator: tree_evaluator.TreeEnsemble | None = None
+    adaptive_interval: IntervalModel | None = None  # versions with an adaptive interval
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
         rows = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
@@ -55,17 +83,43 @@ class ActiveModel:
         return np.maximum(counts, 0.0)
 
     def predict_one(self, temperature: float, humidity: float, windspeed: float) -> float:
-        """One row, the API's hot path: predict() minus the array handling around it."""
+        """One row without its interval: predict() minus the array handling around it."""
         if self.evaluator is None or self.evaluator.num_target != 1:
             return float(self.predict(np.array([[temperature, humidity, windspeed]]))[0])
         row = design_row(temperature, humidity, windspeed, self.feature_names)
         return max(float(self.evaluator.predict_one(row)[0]), 0.0)
 
-    def interval(self, counts: np.ndarray) -> tuple[list, list]:
-        """The 80 % interval's (lows, highs) around predicted counts: a stored offset, no model call."""
-        if self.interval_offset is None:
+    def predict_one_with_interval(self, temperature: float, humidity: float,
+                                  windspeed: float) -> tuple[float, float | None, float | None]:
+        """(count, low, high) for one row, the hot path of a single prediction; the design row is
+        built once for both models."""
+        if self.evaluator is None or self.evaluator.num_target != 1:
+            rows = np.array([[temperature, humidity, windspeed]])
+            count = float(self.predict(rows)[0])
+            (low,), (high,) = self.interval(np.array([count]), rows)
+            return count, low, high
+        row = design_row(temperature, humidity, windspeed, self.feature_names)
+        count = max(float(self.evaluator.predict_one(row)[0]), 0.0)
+        adaptive = self.adaptive_interval
+        if adaptive is not None:
+            if adaptive.feature_names != self.feature_names:
+                row = design_row(temperature, humidity, windspeed, adaptive.feature_names)
+            half_width = adaptive.half_width_one(row)
+        elif self.interval_offset is not None:
+            half_width = self.interval_offset
+        else:
+            return count, None, None
+        return count, max(count - half_width, 0.0), count + half_width
+
+    def interval(self, counts: np.ndarray, rows: np.ndarray) -> tuple[list, list]:
+        """The 80 % interval's (lows, highs) around predicted counts for rows (n, 3) of inputs."""
+        if self.adaptive_interval is not None:
+            half_widths = self.adaptive_interval.half_widths(np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES)))
+        elif self.interval_offset is not None:
+            half_widths = self.interval_offset
+        else:
             return [None] * len(counts), [None] * len(counts)
-        low, high = intervals.interval(counts, self.interval_offset)
+        low, high = intervals.interval(counts, half_widths)
         return low.tolist(), high.tolist()
 
 
@@ -118,15 +172,26 @@ class _ModelCache:
 
 
 def _load(version_id: int, sha256: str) -> ActiveModel:
-    version = ModelVersion.objects.only("artifact", "sha256", "feature_ranges", "interval_offset").get(pk=version_id)
+    version = ModelVersion.objects.only("artifact", "sha256", "feature_ranges", "interval_offset",
+                                        "interval_artifact", "metrics").get(pk=version_id)
     booster = model_io.from_bytes(bytes(version.artifact), expected_sha256=sha256)
-    try:
-        evaluator = tree_evaluator.from_booster(booster)
-    except tree_evaluator.UnsupportedModel as exc:
-        logger.warning("model version %s: fast evaluator unavailable (%s); predicting with XGBoost", version_id, exc)
-        evaluator = None
+    adaptive = None
+    if version.interval_artifact is not None:
+        interval = version.metrics.get("interval", {})
+        difficulty = model_io.from_bytes(bytes(version.interval_artifact), expected_sha256=interval.get("sha256"))
+        adaptive = IntervalModel(difficulty, float(interval["scale"]), tuple(difficulty.feature_names or FEATURES),
+                                 _evaluator(difficulty, version_id, "interval model"))
     return ActiveModel(version_id, sha256, version.feature_ranges, booster, version.interval_offset,
-                       tuple(booster.feature_names or FEATURES), evaluator)
+                       tuple(booster.feature_names or FEATURES), _evaluator(booster, version_id, "model"), adaptive)
+
+
+def _evaluator(booster, version_id: int, what: str) -> tree_evaluator.TreeEnsemble | None:
+    try:
+        return tree_evaluator.from_booster(booster)
+    except tree_evaluator.UnsupportedModel as exc:
+        logger.warning("model version %s: fast evaluator unavailable for its %s (%s); predicting with XGBoost",
+                       version_id, what, exc)
+        return None
 
 
 _cache = _ModelCache()
@@ -165,8 +230,7 @@ def predict_and_record(*, temperature: float, humidity: float, windspeed: float,
     """Predict one day's rentals and store the input and answer; committed when it returns."""
     model = get_active_model()
     values = {"temperature": float(temperature), "humidity": float(humidity), "windspeed": float(windspeed)}
-    count = model.predict_one(values["temperature"], values["humidity"], values["windspeed"])
-    (low,), (high,) = model.interval(np.array([count]))
+    count, low, high = model.predict_one_with_interval(values["temperature"], values["humidity"], values["windspeed"])
     outside = bool(out_of_range_features(model.feature_ranges, values))
     prediction, = recording.new_predictions([(
         recording.new_id(), values["temperature"], values["humidity"], values["windspeed"], count, low, high,
@@ -181,7 +245,7 @@ def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Predicti
     model = get_active_model()
     inputs = np.asarray(inputs, dtype=np.float64).reshape(-1, len(FEATURES))
     counts = model.predict(inputs)
-    lows, highs = model.interval(counts)
+    lows, highs = model.interval(counts, inputs)
     outside = _outside_training_range(model.feature_ranges, inputs).tolist()
     created_at = timezone.now()
     version_id = model.version_id
@@ -255,7 +319,7 @@ def what_if_grid(feature: str, given: float, training_range, points: int = WHAT_
 
 
 def predict_what_if(*, temperature: float, humidity: float, windspeed: float) -> WhatIf:
-    """What-if curves around one day's inputs with the active model, in one model call.
+    """What-if curves around one day's inputs with the active model, in one call of each model.
 
     Nothing is recorded: these are illustrations of the model, not forecasts anyone asked for.
     """
@@ -269,8 +333,9 @@ def predict_what_if(*, temperature: float, humidity: float, windspeed: float) ->
         block = np.repeat(given_row, len(grids[name]), axis=0)
         block[:, column] = grids[name]
         blocks.append(block)
-    answers = model.predict(np.vstack(blocks))
-    lows, highs = model.interval(answers)
+    rows = np.vstack(blocks)
+    answers = model.predict(rows)
+    lows, highs = model.interval(answers, rows)
     has_interval = lows[0] is not None
     given_prediction = float(answers[0])
     curves, start = {}, 1
