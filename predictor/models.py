@@ -63,12 +63,16 @@ class ModelVersion(models.Model):
         return (self.metrics or {}).get("interval_cv", {}).get("mean_width")
 
     @property
+    def has_adaptive_interval(self) -> bool:
+        return "scale" in (self.metrics or {}).get("interval", {})
+
+    @property
     def interval_description(self) -> str:
         """The 80 % interval in a few words: constant (older versions) or adaptive, and its CV coverage."""
-        coverage = "" if self.interval_coverage is None else f" ({self.interval_coverage:.0%})"
+        coverage = "" if self.interval_coverage is None else f" ({self.interval_coverage * 100:.0f} %)"
         if self.interval_offset is not None:
             return f"± {self.interval_offset:.0f}{coverage}"
-        if self.interval_mean_width is not None and "scale" in (self.metrics or {}).get("interval", {}):
+        if self.interval_mean_width is not None and self.has_adaptive_interval:
             return f"adaptive, mean width {self.interval_mean_width:,.0f}{coverage}"
         return "–"
 

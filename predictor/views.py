@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ml.dataset import FEATURES
-from predictor import figures, services
+from predictor import figures, interval_words, services
 from predictor.forms import PredictionForm
 from predictor.models import Prediction
 
@@ -52,6 +52,7 @@ def result_page(request, prediction_id):
                     services.out_of_range_features(prediction.model_version.feature_ranges, inputs)],
         "training_ranges": figures.training_range_words(prediction.model_version.feature_ranges),
         "change_url": reverse("predictor:predict") + "?" + urlencode(inputs),
+        "interval_reason": interval_words.for_prediction(prediction),
     }
     explanation = services.explain_prediction(prediction)
     if explanation is not None:
