@@ -30,11 +30,11 @@ def why_this_width(width: float, mean_width: float | None, adaptive: bool) -> st
         return "This model version gives every day an interval of the same width."
     ratio = width / mean_width
     if ratio > 1 + NOTABLY:
-        return (f"This range is wider than usual ({ratio:.1f} times the average width): when tested on days "
-                "it had not seen, the model missed by more on days with weather like this one, which also "
-                "occurs at other times of the year with different numbers of riders.")
+        return (f"This range is wider than usual ({ratio:.1f} times the average width): tested on days it had "
+                "not seen, the model missed by more on days with weather like this, for instance humid days "
+                "(rain or not) and cool days (they come in spring and in autumn, with different numbers of riders).")
     if ratio < 1 - NOTABLY:
-        return (f"This range is narrower than usual ({ratio:.1f} times the average width): when tested on days "
-                "it had not seen, the model's forecasts for days with weather like this one were close.")
-    return ("This range is about as wide as usual: when tested on days it had not seen, the model missed "
-            "by a typical amount on days with weather like this one.")
+        return (f"This range is narrower than usual ({ratio:.1f} times the average width): tested on days it had "
+                "not seen, the model was close on days with weather like this.")
+    return ("This range is about as wide as usual: tested on days it had not seen, the model missed by a "
+            "typical amount on days with weather like this.")

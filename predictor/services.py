@@ -34,29 +34,13 @@ FAST_PATH_MAX_ROWS = 32
 
 @dataclass(frozen=True)
 class IntervalModel:
-    """An adaptive 80 % interval: prediction ± scale × difficulty(inputs), the difficulty model
-    served like the main one (numpy evaluator when it reproduces XGBoost, else XGBoost)."""
+    """An adaptive 80 % interval: prediction ± scale × difficulty(inputs)."""
 
-    booster: object
+    booster: object  # the difficulty model
     scale: float
-    feature_names: tuple
-    evaluator: tree_evaluator.TreeEnsemble | None = None
 
-    def half_widths(self, rows: np.ndarray) -> np.ndarray:
-        design = design_matrix(rows, self.feature_names)
-        if self.evaluator is not None and len(rows) <= FAST_PATH_MAX_ROWS:
-            raw = self.evaluator.predict(design)
-        else:
-            raw = self.booster.inplace_predict(design.astype(np.float32))
-        return self.scale * intervals.floor_difficulty(raw)
-
-    def half_width_one(self, design_values: tuple) -> float:
-        """One row of design-matrix values (in feature_names order), the hot path."""
-        if self.evaluator is None:
-            raw = self.booster.inplace_predict(np.array([design_values], dtype=np.float32))[0]
-        else:
-            raw = self.evaluator.predict_one(design_values)[0]
-        return self.scale * max(float(raw), intervals.MIN_DIFFICULTY)
+    def half_widths(self, difficulty: np.ndarray) -> np.ndarray:
+        return self.scale * intervals.floor_difficulty(difficulty)
 
 
 @dataclass(frozen=True)
@@ -70,51 +54,62 @@ class ActiveModel:
     feature_names: tuple = FEATURES
     # The same trees evaluated with numpy (~15 µs a row instead of ~300 µs); None when the
     # evaluator cannot reproduce this model, and XGBoost itself serves every prediction.
+    # With an adaptive interval it walks the model's and the difficulty model's trees in one
+    # pass (outputs: count, difficulty).
     evaluator: tree_evaluator.TreeEnsemble | None = None
     adaptive_interval: IntervalModel | None = None  # versions with an adaptive interval
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
+        return self._predict(rows)[0]
+
+    def _predict(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(counts, difficulty or None) for rows (n, 3) of inputs, one call of the evaluator or of each booster."""
         rows = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
+        difficulty = None
         if self.evaluator is not None and len(rows) <= FAST_PATH_MAX_ROWS:
-            counts = self.evaluator.predict(design_matrix(rows, self.feature_names))
+            outputs = self.evaluator.predict(design_matrix(rows, self.feature_names))
+            counts = outputs if outputs.ndim == 1 else outputs[:, 0]
+            if outputs.ndim == 2:
+                difficulty = outputs[:, 1]
         else:
             counts = model_io.predict(self.booster, rows)
+            if self.adaptive_interval is not None:
+                difficulty = model_io.predict(self.adaptive_interval.booster, rows)
         # Rentals cannot be negative, whatever the trees add up to.
-        return np.maximum(counts, 0.0)
+        return np.maximum(counts, 0.0), difficulty
 
     def predict_one(self, temperature: float, humidity: float, windspeed: float) -> float:
-        """One row without its interval: predict() minus the array handling around it."""
-        if self.evaluator is None or self.evaluator.num_target != 1:
-            return float(self.predict(np.array([[temperature, humidity, windspeed]]))[0])
-        row = design_row(temperature, humidity, windspeed, self.feature_names)
-        return max(float(self.evaluator.predict_one(row)[0]), 0.0)
+        """One row without its interval."""
+        return self.predict_one_with_interval(temperature, humidity, windspeed)[0]
 
     def predict_one_with_interval(self, temperature: float, humidity: float,
                                   windspeed: float) -> tuple[float, float | None, float | None]:
-        """(count, low, high) for one row, the hot path of a single prediction; the design row is
-        built once for both models."""
-        if self.evaluator is None or self.evaluator.num_target != 1:
+        """(count, low, high) for one row, the hot path of a single prediction: one evaluator call
+        for both the count and the day's difficulty, without the array handling of predict()."""
+        if self.evaluator is None:
             rows = np.array([[temperature, humidity, windspeed]])
-            count = float(self.predict(rows)[0])
-            (low,), (high,) = self.interval(np.array([count]), rows)
-            return count, low, high
-        row = design_row(temperature, humidity, windspeed, self.feature_names)
-        count = max(float(self.evaluator.predict_one(row)[0]), 0.0)
-        adaptive = self.adaptive_interval
-        if adaptive is not None:
-            if adaptive.feature_names != self.feature_names:
-                row = design_row(temperature, humidity, windspeed, adaptive.feature_names)
-            half_width = adaptive.half_width_one(row)
+            counts, difficulty = self._predict(rows)
+            (low,), (high,) = self._interval(counts, difficulty)
+            return float(counts[0]), low, high
+        outputs = self.evaluator.predict_one(design_row(temperature, humidity, windspeed, self.feature_names))
+        count = max(float(outputs[0]), 0.0)
+        if self.adaptive_interval is not None:
+            half_width = self.adaptive_interval.scale * max(float(outputs[1]), intervals.MIN_DIFFICULTY)
         elif self.interval_offset is not None:
             half_width = self.interval_offset
         else:
             return count, None, None
         return count, max(count - half_width, 0.0), count + half_width
 
-    def interval(self, counts: np.ndarray, rows: np.ndarray) -> tuple[list, list]:
-        """The 80 % interval's (lows, highs) around predicted counts for rows (n, 3) of inputs."""
+    def predict_with_interval(self, rows: np.ndarray) -> tuple[np.ndarray, list, list]:
+        """(counts, lows, highs) for rows (n, 3) of inputs; lows and highs are None without an interval."""
+        counts, difficulty = self._predict(rows)
+        lows, highs = self._interval(counts, difficulty)
+        return counts, lows, highs
+
+    def _interval(self, counts: np.ndarray, difficulty: np.ndarray | None) -> tuple[list, list]:
         if self.adaptive_interval is not None:
-            half_widths = self.adaptive_interval.half_widths(np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES)))
+            half_widths = self.adaptive_interval.half_widths(difficulty)
         elif self.interval_offset is not None:
             half_widths = self.interval_offset
         else:
@@ -179,19 +174,15 @@ def _load(version_id: int, sha256: str) -> ActiveModel:
     if version.interval_artifact is not None:
         interval = version.metrics.get("interval", {})
         difficulty = model_io.from_bytes(bytes(version.interval_artifact), expected_sha256=interval.get("sha256"))
-        adaptive = IntervalModel(difficulty, float(interval["scale"]), tuple(difficulty.feature_names or FEATURES),
-                                 _evaluator(difficulty, version_id, "interval model"))
-    return ActiveModel(version_id, sha256, version.feature_ranges, booster, version.interval_offset,
-                       tuple(booster.feature_names or FEATURES), _evaluator(booster, version_id, "model"), adaptive)
-
-
-def _evaluator(booster, version_id: int, what: str) -> tree_evaluator.TreeEnsemble | None:
+        adaptive = IntervalModel(difficulty, float(interval["scale"]))
     try:
-        return tree_evaluator.from_booster(booster)
+        evaluator = (tree_evaluator.from_booster(booster) if adaptive is None
+                     else tree_evaluator.stack([booster, adaptive.booster]))
     except tree_evaluator.UnsupportedModel as exc:
-        logger.warning("model version %s: fast evaluator unavailable for its %s (%s); predicting with XGBoost",
-                       version_id, what, exc)
-        return None
+        logger.warning("model version %s: fast evaluator unavailable (%s); predicting with XGBoost", version_id, exc)
+        evaluator = None
+    return ActiveModel(version_id, sha256, version.feature_ranges, booster, version.interval_offset,
+                       tuple(booster.feature_names or FEATURES), evaluator, adaptive)
 
 
 _cache = _ModelCache()
@@ -244,8 +235,7 @@ def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Predicti
     """Predict validated rows (n, 3) with one model call and store them in one statement: all or none."""
     model = get_active_model()
     inputs = np.asarray(inputs, dtype=np.float64).reshape(-1, len(FEATURES))
-    counts = model.predict(inputs)
-    lows, highs = model.interval(counts, inputs)
+    counts, lows, highs = model.predict_with_interval(inputs)
     outside = _outside_training_range(model.feature_ranges, inputs).tolist()
     created_at = timezone.now()
     version_id = model.version_id
@@ -319,7 +309,7 @@ def what_if_grid(feature: str, given: float, training_range, points: int = WHAT_
 
 
 def predict_what_if(*, temperature: float, humidity: float, windspeed: float) -> WhatIf:
-    """What-if curves around one day's inputs with the active model, in one call of each model.
+    """What-if curves around one day's inputs with the active model, in one model call.
 
     Nothing is recorded: these are illustrations of the model, not forecasts anyone asked for.
     """
@@ -333,9 +323,7 @@ def predict_what_if(*, temperature: float, humidity: float, windspeed: float) ->
         block = np.repeat(given_row, len(grids[name]), axis=0)
         block[:, column] = grids[name]
         blocks.append(block)
-    rows = np.vstack(blocks)
-    answers = model.predict(rows)
-    lows, highs = model.interval(answers, rows)
+    answers, lows, highs = model.predict_with_interval(np.vstack(blocks))
     has_interval = lows[0] is not None
     given_prediction = float(answers[0])
     curves, start = {}, 1
