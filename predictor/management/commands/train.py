@@ -11,10 +11,11 @@ def interval_summary(figures: dict) -> str:
     quarters = ", ".join(f"{name} {value:.1%}" for name, value in figures["coverage_by_quarter"].items())
     levels = figures["coverage_by_predicted_quartile"]
     return (
-        f"80 % interval (width adapts to the day's weather), on held-out days: covered {figures['coverage']:.1%}; "
-        f"by quarter {quarters}; lowest predicted quarter of days {levels['L1']:.1%}, "
-        f"highest {levels['L4']:.1%}; mean width {figures['mean_width']:,.0f} rentals "
-        f"(from {figures['min_width']:,.0f} to {figures['max_width']:,.0f})."
+        f"80 % interval on held-out days (its width adapts to the day's weather): covered {figures['coverage']:.1%}, "
+        f"mean width {figures['mean_width']:,.0f} rentals (from {figures['min_width']:,.0f} "
+        f"to {figures['max_width']:,.0f}).\n"
+        f"  Coverage by quarter {quarters}; lowest predicted quarter of days {levels['L1']:.1%}, "
+        f"highest {levels['L4']:.1%}."
     )
 
 
