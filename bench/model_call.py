@@ -36,7 +36,10 @@ def main() -> None:
     print(json.dumps({
         "evaluator": model.evaluator is not None,
         "trees": model.evaluator.num_trees if model.evaluator else None,
-        "service_us": per_call_us(lambda: model.predict_one(20.0, 60.0, 12.0), 1000),
+        # The count and its 80 % interval, as a single prediction gets them (an adaptive interval's
+        # difficulty model is walked in the same evaluator pass).
+        "adaptive_interval": model.adaptive_interval is not None,
+        "service_us": per_call_us(lambda: model.predict_one_with_interval(20.0, 60.0, 12.0), 1000),
         "xgboost_us": per_call_us(lambda: model_io.predict(model.booster, row), 200),
     }))
 

@@ -5,9 +5,9 @@ turn and predicted by a model fitted on the other eleven, so no day is scored by
 saw it, and neighbouring (correlated) days of a held-out day are held out too.
 
 Training is nested: inside each outer fold the hyper-parameters are chosen by an inner CV on
-the other months only (ml.tuning), and the prediction interval's offset comes from that inner
-CV's residuals; the outer fold then scores both. The final model is chosen, and its interval
-sized, by the same inner procedure run on all the data.
+the other months only (ml.tuning), and the prediction interval (its difficulty model and scale,
+ml.intervals) is calibrated on that inner CV's residuals; the outer fold then scores both. The
+final model is chosen, and its interval calibrated, by the same inner procedure run on all the data.
 """
 from dataclasses import dataclass, field
 from typing import Callable
@@ -76,7 +76,8 @@ class NestedCrossValidation:
     model: np.ndarray
     mean_baseline: np.ndarray
     linear_baseline: np.ndarray
-    covered: np.ndarray  # whether each day's actual count lies in its interval
+    low: np.ndarray  # each day's 80 % interval, from the interval calibrated without its month
+    high: np.ndarray
     metrics: dict = field(default_factory=dict)
 
 
@@ -84,18 +85,15 @@ def nested_cross_validate(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH
                           progress: Progress = _quiet) -> NestedCrossValidation:
     X, y, months = dataset.X, dataset.y, dataset.months
     folds = month_folds(dataset)
-    model, mean_baseline, linear_baseline = (np.empty_like(y) for _ in range(3))
-    covered = np.zeros(len(y), dtype=bool)
-    widths, chosen = np.empty_like(y), []
+    model, mean_baseline, linear_baseline, low, high = (np.empty_like(y) for _ in range(5))
+    chosen = []
     for number, test in enumerate(folds, start=1):
         train = ~test
         selection = tuning.select(X[train], y[train], months[train], search)
-        offset = intervals.conformal_offset(y[train] - selection.out_of_fold)
+        interval = calibrate_interval(X[train], y[train], months[train], selection)
         booster = fit(X[train], y[train], selection.params)
         model[test] = predict(booster, X[test])
-        low, high = intervals.interval(model[test], offset)
-        covered[test] = (low <= y[test]) & (y[test] <= high)
-        widths[test] = high - low
+        low[test], high[test] = intervals.interval(model[test], interval.half_widths(X[test]))
         mean_baseline[test] = y[train].mean()
         linear_baseline[test] = predict_linear(fit_linear(X[train], y[train]), X[test])
         month = str(months[test][0])
@@ -103,13 +101,13 @@ def nested_cross_validate(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH
                        "max_depth": selection.params["max_depth"], "rounds": selection.params["rounds"]})
         progress(f"fold {number}/{len(folds)}: held out {month}; inner CV chose {_describe(selection.params)}; "
                  f"MAE {np.abs(model[test] - y[test]).mean():.0f}")
-    result = NestedCrossValidation(model, mean_baseline, linear_baseline, covered)
+    result = NestedCrossValidation(model, mean_baseline, linear_baseline, low, high)
     result.metrics = {
         "cv": regression_metrics(y, model),
         "baseline_mean": regression_metrics(y, mean_baseline),
         "baseline_linear": regression_metrics(y, linear_baseline),
         "folds": len(folds),
-        "interval_cv": {"level": intervals.LEVEL, "coverage": float(covered.mean()), "mean_width": float(widths.mean())},
+        "interval_cv": intervals.coverage_report(y, low, high, model, dataset.dates),
         "chosen_per_fold": chosen,
     }
     return result
@@ -119,7 +117,7 @@ def nested_cross_validate(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH
 class TrainingResult:
     booster: xgb.Booster
     params: dict  # model_params: XGBoost parameters, "rounds", "features"
-    interval_offset: float  # the 80 % interval is prediction ± this
+    interval: intervals.AdaptiveInterval  # the 80 % interval: prediction ± scale × difficulty(inputs)
     metrics: dict  # "cv", "baseline_mean", "baseline_linear", "folds", "interval_cv", "interval", "train", ...
 
     @property
@@ -132,13 +130,20 @@ def train(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH, progress: Prog
     validation = nested_cross_validate(dataset, search, progress)
     progress(f"choosing the final hyper-parameters by inner CV over all {dataset.rows} days")
     selection = tuning.select(dataset.X, dataset.y, dataset.months, search)
-    offset = intervals.conformal_offset(dataset.y - selection.out_of_fold)
+    interval = calibrate_interval(dataset.X, dataset.y, dataset.months, selection)
     progress(f"fitting the final model: {_describe(selection.params)}")
     booster = fit(dataset.X, dataset.y, selection.params)
     metrics = dict(validation.metrics)
-    metrics["interval"] = {"level": intervals.LEVEL, "offset": offset}
+    metrics["interval"] = {"level": intervals.LEVEL, "method": intervals.METHOD, "scale": interval.scale,
+                           "min_difficulty": intervals.MIN_DIFFICULTY}
     metrics["train"] = regression_metrics(dataset.y, predict(booster, dataset.X))
-    return TrainingResult(booster=booster, params=selection.params, interval_offset=offset, metrics=metrics)
+    return TrainingResult(booster=booster, params=selection.params, interval=interval, metrics=metrics)
+
+
+def calibrate_interval(X: np.ndarray, y: np.ndarray, months: np.ndarray,
+                       selection: tuning.Selection) -> intervals.AdaptiveInterval:
+    """The interval from the inner CV's out-of-fold predictions, over the same inner folds."""
+    return intervals.calibrate(X, y, selection.out_of_fold, tuning.inner_folds(months), selection.params["features"])
 
 
 def _describe(params: dict) -> str:

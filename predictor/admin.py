@@ -9,7 +9,7 @@ from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from predictor import dashboard, figures, observations, versions
+from predictor import dashboard, figures, interval_words, observations, versions
 from predictor.models import ModelVersion, Observation, Prediction
 from predictor.pagination import EstimatedCountPaginator
 
@@ -123,7 +123,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     actions = ["activate_selected"]
     list_per_page = 20  # each row's live error loads that version's artifact
     fields = ("sha256", "artifact_size", "created_at", "is_active", "activated_at", "live_error_display",
-              "interval_offset", "params", "metrics", "training_data_fingerprint", "training_rows",
+              "interval_display", "interval_coverage_display", "params", "metrics", "training_data_fingerprint", "training_rows",
               "training_last_date", "feature_ranges", "notes")
     readonly_fields = tuple(name for name in fields if name != "notes")
 
@@ -142,10 +142,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
     @admin.display(description="80 % interval (CV coverage)")
     def interval_display(self, obj):
-        if obj.interval_offset is None:
-            return "–"
-        coverage = "" if obj.interval_coverage is None else f" ({obj.interval_coverage:.0%})"
-        return f"± {obj.interval_offset:.0f}{coverage}"
+        return obj.interval_description
+
+    @admin.display(description="80 % interval coverage on held-out days")
+    def interval_coverage_display(self, obj):
+        return interval_words.coverage_words((obj.metrics or {}).get("interval_cv", {})) or "–"
 
     @admin.display(description="Live MAE (observed days)")
     def live_error_display(self, obj):

@@ -23,7 +23,12 @@ class ModelVersion(models.Model):
     )
     interval_offset = models.FloatField(
         null=True, blank=True,
-        help_text="The 80 % prediction interval is the prediction ± this many rentals (split-conformal).",
+        help_text="Versions trained before adaptive intervals: the 80 % interval is the prediction ± this.",
+    )
+    interval_artifact = models.BinaryField(
+        null=True, blank=True,
+        help_text="XGBoost UBJSON bytes of the interval's difficulty model: the 80 % interval is the "
+                  "prediction ± metrics.interval.scale × its output (normalised split-conformal).",
     )
     training_last_date = models.DateField(
         null=True, blank=True, help_text="The last day in the training data; later observed days are unseen."
@@ -51,6 +56,25 @@ class ModelVersion(models.Model):
     def interval_coverage(self) -> float | None:
         """The share of held-out days the interval covered in cross-validation."""
         return (self.metrics or {}).get("interval_cv", {}).get("coverage")
+
+    @property
+    def interval_mean_width(self) -> float | None:
+        """The mean width of the interval over held-out days in cross-validation."""
+        return (self.metrics or {}).get("interval_cv", {}).get("mean_width")
+
+    @property
+    def has_adaptive_interval(self) -> bool:
+        return "scale" in (self.metrics or {}).get("interval", {})
+
+    @property
+    def interval_description(self) -> str:
+        """The 80 % interval in a few words: constant (older versions) or adaptive, and its CV coverage."""
+        coverage = "" if self.interval_coverage is None else f" ({self.interval_coverage * 100:.0f} %)"
+        if self.interval_offset is not None:
+            return f"± {self.interval_offset:.0f}{coverage}"
+        if self.interval_mean_width is not None and self.has_adaptive_interval:
+            return f"adaptive, mean width {self.interval_mean_width:,.0f}{coverage}"
+        return "–"
 
 
 class Prediction(models.Model):

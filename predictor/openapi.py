@@ -47,6 +47,36 @@ BATCH_EXAMPLE = {"predictions": [
 
 
 _METRICS = {"type": "object", "properties": {"mae": {"type": "number"}, "rmse": {"type": "number"}, "r2": {"type": "number"}}}
+_SHARES = {"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}}
+_INTERVAL_CV = {
+    "type": "object",
+    "description": "The 80 % interval scored by nested leave-one-month-out cross-validation: each month's "
+                   "interval was calibrated without that month. Versions before adaptive intervals have only "
+                   "level, coverage and mean_width.",
+    "properties": {
+        "level": {"type": "number", "description": "Nominal coverage (0.8)"},
+        "coverage": {"type": "number", "description": "Share of held-out days whose count lay in their interval"},
+        "coverage_by_quarter": {**_SHARES, "description": "Coverage per calendar quarter: Q1 to Q4"},
+        "coverage_by_predicted_quartile": {
+            **_SHARES, "description": "Coverage per quarter of days by predicted count: L1 lowest to L4 highest"},
+        "mean_width": {"type": "number", "description": "Mean width of the interval (rentals)"},
+        "min_width": {"type": "number"},
+        "max_width": {"type": "number"},
+    },
+}
+_INTERVAL = {
+    "type": "object",
+    "description": "How this version sizes the 80 % interval: prediction ± scale × its difficulty model's output "
+                   "(normalised split-conformal, the width adapts to the day), or prediction ± offset for "
+                   "versions trained before adaptive intervals.",
+    "properties": {
+        "level": {"type": "number"},
+        "method": {"type": "string"},
+        "scale": {"type": "number"},
+        "min_difficulty": {"type": "number"},
+        "offset": {"type": "number"},
+    },
+}
 
 
 def document() -> dict:
@@ -148,7 +178,8 @@ def document() -> dict:
                     "created_at": {"type": "string", "format": "date-time"},
                     "activated_at": {"type": "string", "format": "date-time", "nullable": True},
                     "metrics": {"type": "object", "properties": {
-                        "cv": _METRICS, "baseline_mean": _METRICS, "baseline_linear": _METRICS}},
+                        "cv": _METRICS, "baseline_mean": _METRICS, "baseline_linear": _METRICS,
+                        "interval_cv": _INTERVAL_CV, "interval": _INTERVAL}},
                     "feature_ranges": {"type": "object", "additionalProperties": {
                         "type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}},
                     "training_rows": {"type": "integer"},

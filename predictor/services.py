@@ -33,39 +33,88 @@ FAST_PATH_MAX_ROWS = 32
 
 
 @dataclass(frozen=True)
+class IntervalModel:
+    """An adaptive 80 % interval: prediction ± scale × difficulty(inputs)."""
+
+    booster: object  # the difficulty model
+    scale: float
+
+    def half_widths(self, difficulty: np.ndarray) -> np.ndarray:
+        return self.scale * intervals.floor_difficulty(difficulty)
+
+
+@dataclass(frozen=True)
 class ActiveModel:
     version_id: int
     sha256: str
     feature_ranges: dict
     booster: object
-    interval_offset: float | None = None  # None: a version trained before intervals existed
+    interval_offset: float | None = None  # the constant interval of versions trained before adaptive ones
     # The booster's own features (the three inputs, maybe derived ones), in its order.
     feature_names: tuple = FEATURES
     # The same trees evaluated with numpy (~15 µs a row instead of ~300 µs); None when the
     # evaluator cannot reproduce this model, and XGBoost itself serves every prediction.
+    # With an adaptive interval it walks the model's and the difficulty model's trees in one
+    # pass (outputs: count, difficulty).
     evaluator: tree_evaluator.TreeEnsemble | None = None
+    adaptive_interval: IntervalModel | None = None  # versions with an adaptive interval
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
+        return self._predict(rows)[0]
+
+    def _predict(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(counts, difficulty or None) for rows (n, 3) of inputs, one call of the evaluator or of each booster."""
         rows = np.asarray(rows, dtype=np.float64).reshape(-1, len(FEATURES))
+        difficulty = None
         if self.evaluator is not None and len(rows) <= FAST_PATH_MAX_ROWS:
-            counts = self.evaluator.predict(design_matrix(rows, self.feature_names))
+            outputs = self.evaluator.predict(design_matrix(rows, self.feature_names))
+            counts = outputs if outputs.ndim == 1 else outputs[:, 0]
+            if outputs.ndim == 2:
+                difficulty = outputs[:, 1]
         else:
             counts = model_io.predict(self.booster, rows)
+            if self.adaptive_interval is not None:
+                difficulty = model_io.predict(self.adaptive_interval.booster, rows)
         # Rentals cannot be negative, whatever the trees add up to.
-        return np.maximum(counts, 0.0)
+        return np.maximum(counts, 0.0), difficulty
 
     def predict_one(self, temperature: float, humidity: float, windspeed: float) -> float:
-        """One row, the API's hot path: predict() minus the array handling around it."""
-        if self.evaluator is None or self.evaluator.num_target != 1:
-            return float(self.predict(np.array([[temperature, humidity, windspeed]]))[0])
-        row = design_row(temperature, humidity, windspeed, self.feature_names)
-        return max(float(self.evaluator.predict_one(row)[0]), 0.0)
+        """One row without its interval."""
+        return self.predict_one_with_interval(temperature, humidity, windspeed)[0]
 
-    def interval(self, counts: np.ndarray) -> tuple[list, list]:
-        """The 80 % interval's (lows, highs) around predicted counts: a stored offset, no model call."""
-        if self.interval_offset is None:
+    def predict_one_with_interval(self, temperature: float, humidity: float,
+                                  windspeed: float) -> tuple[float, float | None, float | None]:
+        """(count, low, high) for one row, the hot path of a single prediction: one evaluator call
+        for both the count and the day's difficulty, without the array handling of predict()."""
+        if self.evaluator is None:
+            rows = np.array([[temperature, humidity, windspeed]])
+            counts, difficulty = self._predict(rows)
+            (low,), (high,) = self._interval(counts, difficulty)
+            return float(counts[0]), low, high
+        outputs = self.evaluator.predict_one(design_row(temperature, humidity, windspeed, self.feature_names))
+        count = max(float(outputs[0]), 0.0)
+        if self.adaptive_interval is not None:
+            half_width = self.adaptive_interval.scale * max(float(outputs[1]), intervals.MIN_DIFFICULTY)
+        elif self.interval_offset is not None:
+            half_width = self.interval_offset
+        else:
+            return count, None, None
+        return count, max(count - half_width, 0.0), count + half_width
+
+    def predict_with_interval(self, rows: np.ndarray) -> tuple[np.ndarray, list, list]:
+        """(counts, lows, highs) for rows (n, 3) of inputs; lows and highs are None without an interval."""
+        counts, difficulty = self._predict(rows)
+        lows, highs = self._interval(counts, difficulty)
+        return counts, lows, highs
+
+    def _interval(self, counts: np.ndarray, difficulty: np.ndarray | None) -> tuple[list, list]:
+        if self.adaptive_interval is not None:
+            half_widths = self.adaptive_interval.half_widths(difficulty)
+        elif self.interval_offset is not None:
+            half_widths = self.interval_offset
+        else:
             return [None] * len(counts), [None] * len(counts)
-        low, high = intervals.interval(counts, self.interval_offset)
+        low, high = intervals.interval(counts, half_widths)
         return low.tolist(), high.tolist()
 
 
@@ -118,15 +167,22 @@ class _ModelCache:
 
 
 def _load(version_id: int, sha256: str) -> ActiveModel:
-    version = ModelVersion.objects.only("artifact", "sha256", "feature_ranges", "interval_offset").get(pk=version_id)
+    version = ModelVersion.objects.only("artifact", "sha256", "feature_ranges", "interval_offset",
+                                        "interval_artifact", "metrics").get(pk=version_id)
     booster = model_io.from_bytes(bytes(version.artifact), expected_sha256=sha256)
+    adaptive = None
+    if version.interval_artifact is not None:
+        interval = version.metrics.get("interval", {})
+        difficulty = model_io.from_bytes(bytes(version.interval_artifact), expected_sha256=interval.get("sha256"))
+        adaptive = IntervalModel(difficulty, float(interval["scale"]))
     try:
-        evaluator = tree_evaluator.from_booster(booster)
+        evaluator = (tree_evaluator.from_booster(booster) if adaptive is None
+                     else tree_evaluator.stack([booster, adaptive.booster]))
     except tree_evaluator.UnsupportedModel as exc:
         logger.warning("model version %s: fast evaluator unavailable (%s); predicting with XGBoost", version_id, exc)
         evaluator = None
     return ActiveModel(version_id, sha256, version.feature_ranges, booster, version.interval_offset,
-                       tuple(booster.feature_names or FEATURES), evaluator)
+                       tuple(booster.feature_names or FEATURES), evaluator, adaptive)
 
 
 _cache = _ModelCache()
@@ -165,8 +221,7 @@ def predict_and_record(*, temperature: float, humidity: float, windspeed: float,
     """Predict one day's rentals and store the input and answer; committed when it returns."""
     model = get_active_model()
     values = {"temperature": float(temperature), "humidity": float(humidity), "windspeed": float(windspeed)}
-    count = model.predict_one(values["temperature"], values["humidity"], values["windspeed"])
-    (low,), (high,) = model.interval(np.array([count]))
+    count, low, high = model.predict_one_with_interval(values["temperature"], values["humidity"], values["windspeed"])
     outside = bool(out_of_range_features(model.feature_ranges, values))
     prediction, = recording.new_predictions([(
         recording.new_id(), values["temperature"], values["humidity"], values["windspeed"], count, low, high,
@@ -180,8 +235,7 @@ def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Predicti
     """Predict validated rows (n, 3) with one model call and store them in one statement: all or none."""
     model = get_active_model()
     inputs = np.asarray(inputs, dtype=np.float64).reshape(-1, len(FEATURES))
-    counts = model.predict(inputs)
-    lows, highs = model.interval(counts)
+    counts, lows, highs = model.predict_with_interval(inputs)
     outside = _outside_training_range(model.feature_ranges, inputs).tolist()
     created_at = timezone.now()
     version_id = model.version_id
@@ -269,8 +323,7 @@ def predict_what_if(*, temperature: float, humidity: float, windspeed: float) ->
         block = np.repeat(given_row, len(grids[name]), axis=0)
         block[:, column] = grids[name]
         blocks.append(block)
-    answers = model.predict(np.vstack(blocks))
-    lows, highs = model.interval(answers)
+    answers, lows, highs = model.predict_with_interval(np.vstack(blocks))
     has_interval = lows[0] is not None
     given_prediction = float(answers[0])
     curves, start = {}, 1

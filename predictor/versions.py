@@ -123,7 +123,7 @@ def train_model_version(*, data_path: str | Path | None = None, include_observed
     with transaction.atomic():
         version = store_model_version(
             booster=result.booster, params=result.params, dataset=dataset, metrics=metrics,
-            interval_offset=result.interval_offset,
+            interval=result.interval,
             notes=notes or f"trained on {path.name}" + (" and the observed days" if include_observed else ""),
         )
         activated, reason = _activation_decision(version, previous, comparison, activate)
@@ -149,16 +149,28 @@ def _configured_search():
 
 
 def store_model_version(*, booster, params: dict, dataset, metrics: dict | None = None,
-                        interval_offset: float | None = None, notes: str = "",
+                        interval=None, interval_offset: float | None = None, notes: str = "",
                         is_active: bool = False) -> ModelVersion:
-    """Store a fitted booster with what it was trained on (is_active only for a first version)."""
+    """Store a fitted booster with what it was trained on (is_active only for a first version).
+
+    interval: an ml.intervals.AdaptiveInterval; its difficulty model is stored as UBJSON bytes and
+    its scale (with the artifact's checksum) in metrics["interval"]. interval_offset: the constant
+    interval of the versions trained before adaptive intervals.
+    """
     artifact = model_io.to_bytes(booster)
+    metrics = dict(metrics or {})
+    interval_artifact = None
+    if interval is not None:
+        interval_artifact = model_io.to_bytes(interval.booster)
+        metrics["interval"] = {**metrics.get("interval", {}), "scale": interval.scale,
+                               "sha256": model_io.sha256(interval_artifact)}
     return ModelVersion.objects.create(
         artifact=artifact,
         sha256=model_io.sha256(artifact),
         params=params,
-        metrics=metrics or {},
+        metrics=metrics,
         interval_offset=interval_offset,
+        interval_artifact=interval_artifact,
         training_data_fingerprint=dataset.fingerprint,
         training_rows=dataset.rows,
         training_last_date=dataset.dates.max().item(),

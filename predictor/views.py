@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ml.dataset import FEATURES
-from predictor import figures, services
+from predictor import figures, interval_words, services
 from predictor.forms import PRESETS, UNITS, PredictionForm
 from predictor.models import Prediction
 from predictor.typography import quantity
@@ -61,6 +61,7 @@ def result_page(request, prediction_id):
         "inputs": figures.input_quantities(inputs),
         "training_ranges": figures.training_range_words(prediction.model_version.feature_ranges),
         "change_url": reverse("predictor:predict") + "?" + urlencode(inputs),
+        "interval_reason": interval_words.for_prediction(prediction),
     }
     explanation = services.explain_prediction(prediction)
     if explanation is not None:

@@ -14,18 +14,20 @@ def bundled_dataset():
 
 @pytest.fixture(scope="session")
 def trained(bundled_dataset):
-    """The production training run on the bundled data (about a second), shared by all tests."""
+    """The production training run on the bundled data (several seconds), shared by all tests."""
     return train(bundled_dataset)
 
 
 def store_version(trained, dataset, *, active: bool, notes: str = "") -> ModelVersion:
     return store_booster(trained.booster, trained.params, dataset, metrics=trained.metrics,
-                         interval_offset=trained.interval_offset, active=active, notes=notes)
+                         interval=trained.interval, active=active, notes=notes)
 
 
-def store_booster(booster, params, dataset, *, metrics=None, interval_offset=None, active=False, notes=""):
+def store_booster(booster, params, dataset, *, metrics=None, interval=None, interval_offset=None, active=False,
+                  notes=""):
     return versions.store_model_version(booster=booster, params=params, dataset=dataset, metrics=metrics,
-                                        interval_offset=interval_offset, notes=notes, is_active=active)
+                                        interval=interval, interval_offset=interval_offset, notes=notes,
+                                        is_active=active)
 
 
 def store_fixed_model(dataset, params, *, active=False, metrics=None) -> ModelVersion:

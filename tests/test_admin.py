@@ -66,6 +66,15 @@ def test_model_version_page_never_shows_the_artifact_bytes(admin_client, active_
     assert "b&#x27;{" not in html and "\\x" not in html
 
 
+def test_model_version_page_shows_the_interval_s_coverage_by_quarter_and_predicted_level(admin_client,
+                                                                                       active_version):
+    html = admin_client.get(f"/admin/predictor/modelversion/{active_version.pk}/change/").content.decode()
+    figures = active_version.metrics["interval_cv"]
+    assert f"{figures['coverage']:.1%} overall; by quarter Q1 {figures['coverage_by_quarter']['Q1']:.1%}" in html
+    assert f"lowest-predicted quarter of days {figures['coverage_by_predicted_quartile']['L1']:.1%}" in html
+    assert f"mean width {figures['mean_width']:,.0f} rentals" in html
+
+
 def test_activate_action_switches_the_active_version(admin_client, active_version, make_version):
     other = make_version()
     response = admin_client.post("/admin/predictor/modelversion/",

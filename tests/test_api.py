@@ -180,6 +180,20 @@ def test_active_model_shows_version_metrics_and_training_ranges(client, active_v
     assert body["training_rows"] == 365
 
 
+def test_active_model_shows_the_interval_s_coverage_by_quarter_and_predicted_level(client, active_version):
+    figures = client.get("/api/v1/models/active").json()["metrics"]["interval_cv"]
+    assert figures == active_version.metrics["interval_cv"]
+    assert set(figures["coverage_by_quarter"]) == {"Q1", "Q2", "Q3", "Q4"}
+    assert set(figures["coverage_by_predicted_quartile"]) == {"L1", "L2", "L3", "L4"}
+    assert 0.7 <= figures["coverage"] <= 0.9 and figures["min_width"] < figures["mean_width"] < figures["max_width"]
+
+
+def test_the_openapi_document_describes_the_interval_figures_of_the_active_model(client):
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["ModelVersion"]
+    interval_cv = schema["properties"]["metrics"]["properties"]["interval_cv"]["properties"]
+    assert {"coverage", "coverage_by_quarter", "coverage_by_predicted_quartile", "mean_width"} <= set(interval_cv)
+
+
 def test_without_an_active_model_predictions_are_503_in_json(client, make_version):
     make_version(active=False)
     response = predict(client, VALID)

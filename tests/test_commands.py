@@ -105,7 +105,11 @@ def test_train_prints_the_nested_cv_figures_the_interval_and_its_coverage(db):
     output = run("train")
     version = ModelVersion.objects.get()
     assert "Nested leave-one-month-out cross-validation over 365 days" in output
-    assert f"80 % interval: ± {version.interval_offset:.0f} rentals; it covered {version.interval_coverage:.1%}" in output
+    figures = version.metrics["interval_cv"]
+    assert f"80 % interval on held-out days (its width adapts to the day's weather): covered {version.interval_coverage:.1%}" in output
+    assert f"Coverage by quarter Q1 {figures['coverage_by_quarter']['Q1']:.1%}, Q2 " in output
+    assert f"lowest predicted quarter of days {figures['coverage_by_predicted_quartile']['L1']:.1%}" in output
+    assert f"mean width {version.interval_mean_width:,.0f} rentals" in output
     assert "fold 12/12: held out 2011-12; inner CV chose" in output
 
 

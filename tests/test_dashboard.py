@@ -107,7 +107,8 @@ def test_dashboard_shows_the_chosen_period_with_charts_and_versions_side_by_side
     assert html.count('role="img"') == 5  # per day, per version, three inputs
     assert "1 of the 4 predictions (25 %) had a temperature outside" in html
     assert f"{active_version.cv_mae:.1f}" in html and "Model versions side by side" in html
-    assert f"± {active_version.interval_offset:.0f} ({active_version.interval_coverage * 100:.0f} %)" in html
+    assert (f"adaptive, mean width {active_version.interval_mean_width:,.0f} "
+            f"({active_version.interval_coverage * 100:.0f} %)") in html
     assert "<script" not in html.split('id="content-main"')[1] and "style=" not in html.split('id="content-main"')[1]
 
 

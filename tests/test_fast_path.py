@@ -1,4 +1,5 @@
 """The service's fast paths: the numpy evaluator with XGBoost as fallback, the lean inserts."""
+import dataclasses
 import uuid
 
 import numpy as np
@@ -17,6 +18,21 @@ def test_the_active_model_is_served_by_the_numpy_evaluator(active_version, train
     rows = np.array([[20.0, 60.0, 12.0]])
     assert model.evaluator is not None
     np.testing.assert_allclose(model.predict(rows), model_io.predict(trained.booster, rows), rtol=1e-3)
+
+
+def test_an_adaptive_version_is_served_in_one_evaluator_pass_as_xgboost_serves_it(active_version, trained):
+    model = services.get_active_model()
+    assert model.evaluator.num_target == 2  # the count and the day's difficulty, one call
+    row = np.array([[20.0, 60.0, 12.0]])
+    count = float(model_io.predict(trained.booster, row)[0])
+    half_width = trained.interval.scale * max(float(model_io.predict(trained.interval.booster, row)[0]), 50.0)
+    got = model.predict_one_with_interval(**INPUTS)
+    assert got == pytest.approx((count, count - half_width, count + half_width), rel=1e-5)
+    by_xgboost = dataclasses.replace(model, evaluator=None)  # the fallback when the evaluator refuses
+    assert by_xgboost.predict_one_with_interval(**INPUTS) == pytest.approx(got, rel=1e-5)
+    rows = np.array([[float(t), 60.0, 12.0] for t in range(-5, 25)])  # within the fast path
+    for fast, slow in zip(model.predict_with_interval(rows), by_xgboost.predict_with_interval(rows)):
+        assert fast == pytest.approx(slow, rel=1e-5)
 
 
 @pytest.fixture

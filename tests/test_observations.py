@@ -96,4 +96,4 @@ def test_admin_shows_each_version_s_live_error_and_interval(admin_client, active
     html = admin_client.get("/admin/predictor/modelversion/").content.decode()
     expected = live_error(active_version)
     assert f"{expected.mae:.1f} over 1 day" in html
-    assert f"± {active_version.interval_offset:.0f}" in html
+    assert f"adaptive, mean width {active_version.interval_mean_width:,.0f}" in html

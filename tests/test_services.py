@@ -8,6 +8,7 @@ import pytest
 from ml import model_io
 from predictor import services, versions
 from predictor.models import ModelVersion, Prediction
+from tests.conftest import store_booster
 
 INPUTS = {"temperature": 20.0, "humidity": 60.0, "windspeed": 12.0}
 
@@ -110,33 +111,62 @@ def test_the_web_path_never_imports_pandas_or_the_training_code():
     assert result.stdout.strip() == "[]"
 
 
-def test_every_prediction_stores_its_80_percent_interval_from_the_version_s_offset(active_version):
+def test_every_prediction_stores_its_80_percent_interval_from_the_version_s_difficulty_model(active_version,
+                                                                                          trained):
     prediction = services.predict_and_record(**INPUTS, source="form")
     stored = Prediction.objects.get(pk=prediction.pk)
-    offset = active_version.interval_offset
-    assert stored.interval_low == pytest.approx(stored.predicted_count - offset)
-    assert stored.interval_high == pytest.approx(stored.predicted_count + offset)
+    row = np.array([[INPUTS["temperature"], INPUTS["humidity"], INPUTS["windspeed"]]])
+    half_width = trained.interval.half_widths(row)[0]  # the stored difficulty model, served by numpy
+    assert stored.interval_low == pytest.approx(max(stored.predicted_count - half_width, 0.0), rel=1e-5)
+    assert stored.interval_high == pytest.approx(stored.predicted_count + half_width, rel=1e-5)
 
 
-def test_batch_predictions_store_their_intervals_too(active_version):
-    rows = np.array([[float(t), 60.0, 12.0] for t in (0, 15, 30)])
+def test_the_interval_width_varies_from_day_to_day_within_one_version(active_version):
+    rows = np.array([[float(t), 60.0, 12.0] for t in (0, 10, 20, 30)])
     predictions = services.predict_many_and_record(inputs=rows, source="batch")
-    for stored in Prediction.objects.filter(pk__in=[p.pk for p in predictions]):
+    widths = {round(p.interval_high - p.interval_low) for p in predictions}
+    assert len(widths) > 1
+    assert {p.model_version_id for p in predictions} == {active_version.pk}
+
+
+def test_batch_and_single_predictions_get_the_same_interval(active_version, trained):
+    rows = np.array([[float(t), 60.0, 12.0] for t in (0, 15, 30)])
+    batch = services.predict_many_and_record(inputs=rows, source="batch")
+    for row, stored in zip(rows, batch):
+        single = services.predict_and_record(temperature=row[0], humidity=row[1], windspeed=row[2], source="api")
         assert stored.interval_low <= stored.predicted_count <= stored.interval_high
-        assert stored.interval_high - stored.predicted_count == pytest.approx(active_version.interval_offset)
+        assert (single.interval_low, single.interval_high) == pytest.approx((stored.interval_low, stored.interval_high),
+                                                                          rel=1e-5)
+
+
+def test_a_version_trained_before_adaptive_intervals_keeps_its_constant_interval(db, trained, bundled_dataset):
+    legacy = store_booster(trained.booster, trained.params, bundled_dataset, interval_offset=956.0, active=True)
+    rows = np.array([[float(t), 60.0, 12.0] for t in (0, 15, 30)])
+    single = services.predict_and_record(**INPUTS, source="api")
+    batch = services.predict_many_and_record(inputs=rows, source="batch")
+    for prediction in [single, *batch]:
+        assert prediction.model_version_id == legacy.pk
+        assert prediction.interval_high - prediction.predicted_count == pytest.approx(956.0)
 
 
 def test_an_interval_never_goes_below_zero_rentals(active_version):
     prediction = services.predict_and_record(temperature=-5, humidity=95, windspeed=40, source="form")
-    assert prediction.predicted_count < active_version.interval_offset
+    assert prediction.interval_high > prediction.predicted_count
     assert prediction.interval_low == 0.0
 
 
-def test_a_version_without_an_interval_stores_predictions_without_one(make_version):
-    version = make_version(active=True)
-    ModelVersion.objects.filter(pk=version.pk).update(interval_offset=None)
+def test_a_version_without_an_interval_stores_predictions_without_one(db, trained, bundled_dataset):
+    store_booster(trained.booster, trained.params, bundled_dataset, active=True)
     prediction = services.predict_and_record(**INPUTS, source="api")
+    (batch,) = services.predict_many_and_record(inputs=np.array([[20.0, 60.0, 12.0]]), source="batch")
     assert (prediction.interval_low, prediction.interval_high) == (None, None)
+    assert (batch.interval_low, batch.interval_high) == (None, None)
+
+
+def test_a_tampered_interval_model_is_refused_like_a_tampered_model(active_version):
+    ModelVersion.objects.filter(pk=active_version.pk).update(interval_artifact=b"not a model")
+    with pytest.raises(services.ModelUnavailable, match="refused"):
+        services.predict_and_record(**INPUTS, source="api")
 
 
 def test_the_explanation_of_a_prediction_adds_up_to_it(active_version):

@@ -136,3 +136,23 @@ def test_evaluator_refuses_models_it_does_not_reproduce(bundled_dataset, params)
 def test_evaluator_refuses_json_that_is_not_an_xgboost_model():
     with pytest.raises(tree_evaluator.UnsupportedModel):
         tree_evaluator.TreeEnsemble.from_json(b'{"learner": {}}')
+
+
+def test_a_stacked_evaluator_gives_the_model_and_its_interval_s_difficulty_model_in_one_pass(trained):
+    booster, difficulty = trained.booster, trained.interval.booster
+    stacked = tree_evaluator.stack([booster, difficulty])
+    rows = model_inputs(booster, random_physical_inputs(20_000, seed=3))
+    outputs = stacked.predict(rows)
+    np.testing.assert_allclose(outputs[:, 0], booster.inplace_predict(rows), rtol=RTOL)
+    np.testing.assert_allclose(outputs[:, 1], difficulty.inplace_predict(rows), rtol=RTOL)
+    for row, expected in zip(rows[:300], outputs[:300]):
+        np.testing.assert_allclose(stacked.predict_one(tuple(row.tolist())), expected, rtol=RTOL)
+
+
+def test_models_of_different_features_are_not_stacked(bundled_dataset):
+    def model(names):
+        X = design_matrix(bundled_dataset.X, names)
+        return xgb.train({"seed": 0, "nthread": 1, "max_depth": 2},
+                         xgb.DMatrix(X, label=bundled_dataset.y, feature_names=list(names)), 5)
+    with pytest.raises(tree_evaluator.UnsupportedModel, match="share their features"):
+        tree_evaluator.stack([model(FEATURES), model(MODEL_FEATURES)])

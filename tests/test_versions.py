@@ -2,6 +2,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from ml import model_io
 from ml.dataset import FEATURES
 from ml.tuning import SearchSpace, model_params
 from predictor import versions
@@ -88,9 +89,11 @@ def test_a_worse_new_model_is_stored_but_not_activated_and_says_who_won(db, bund
     assert ModelVersion.objects.get(is_active=True).pk == champion.pk
 
 
-def test_a_version_stores_its_interval_offset_and_last_training_day(db):
+def test_a_version_stores_its_adaptive_interval_and_last_training_day(db):
     version = versions.train_model_version().version
-    assert version.interval_offset > 0
+    assert version.interval_offset is None and version.has_adaptive_interval
+    assert model_io.sha256(bytes(version.interval_artifact)) == version.metrics["interval"]["sha256"]
+    assert model_io.from_bytes(bytes(version.interval_artifact)).feature_names == version.params["features"]
     assert 0.75 <= version.interval_coverage <= 0.85
     assert str(version.training_last_date) == "2011-12-31"
 

@@ -7,6 +7,7 @@ from django.test import Client
 
 from predictor import figures, services
 from predictor.models import Prediction
+from tests.conftest import store_booster
 
 VALID = {"temperature": "20", "humidity": "60", "windspeed": "12"}
 
@@ -53,6 +54,24 @@ def test_result_page_shows_the_80_percent_interval_and_each_feature_s_contributi
     for name, value in explanation.contributions.items():
         assert f"{figures.FEATURE_WORDS[name][0]} {figures.signed(value)}" in html  # in the chart's text
     assert explanation.prediction == pytest.approx(prediction.predicted_count, abs=0.5)
+
+
+@pytest.mark.parametrize("weather, words", [
+    ({"temperature": "20", "humidity": "85", "windspeed": "15"}, "This range is wider than usual"),
+    ({"temperature": "30", "humidity": "40", "windspeed": "15"}, "This range is narrower than usual"),
+])
+def test_result_page_says_why_the_day_s_interval_is_wide_or_narrow(client, active_version, weather, words):
+    client.post("/", weather)
+    html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
+    assert words in html and "days with weather like this" in html
+
+
+def test_result_page_of_a_constant_interval_version_says_every_day_gets_the_same_width(client, db, trained,
+                                                                                        bundled_dataset):
+    store_booster(trained.booster, trained.params, bundled_dataset, interval_offset=956.0, active=True)
+    client.post("/", VALID)
+    html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
+    assert "gives every day an interval of the same width" in html
 
 
 def test_reloading_the_result_page_records_nothing(client, active_version):

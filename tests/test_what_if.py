@@ -1,4 +1,5 @@
 """What-if curves: the active model over a grid around the inputs, shown and never recorded."""
+import numpy as np
 import pytest
 
 from ml.dataset import FEATURES
@@ -59,9 +60,11 @@ def test_active_version_summary_is_none_without_an_active_model(db):
     assert services.active_version_summary() is None
 
 
-def test_what_if_curves_carry_the_versions_80_percent_interval(active_version):
+def test_what_if_curves_carry_the_versions_80_percent_interval(active_version, trained):
     curve = services.predict_what_if(**INPUTS).curves["temperature"]
-    offset = active_version.interval_offset
-    assert offset is not None
-    for count, low, high in zip(curve.predictions, curve.interval_lows, curve.interval_highs):
-        assert high == pytest.approx(count + offset) and low == pytest.approx(max(count - offset, 0.0))
+    rows = np.array([[t, INPUTS["humidity"], INPUTS["windspeed"]] for t in curve.values])
+    half_widths = trained.interval.half_widths(rows)
+    for count, low, high, half_width in zip(curve.predictions, curve.interval_lows, curve.interval_highs, half_widths):
+        assert high == pytest.approx(count + half_width, rel=1e-5)
+        assert low == pytest.approx(max(count - half_width, 0.0), rel=1e-5, abs=1e-6)
+    assert len({round(high - count) for count, high in zip(curve.predictions, curve.interval_highs)}) > 1
