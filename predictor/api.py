@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from predictor import batch_json, openapi, services, validation, versions
+from predictor import batch_json, monitoring, openapi, services, validation, versions
 from predictor.models import Prediction
 
 MAX_BATCH_ROWS = openapi.MAX_BATCH_ROWS
@@ -48,10 +48,13 @@ def api_view(*methods: str):
             try:
                 return view(request, *args, **kwargs)
             except ApiError as exc:
+                monitoring.inputs_rejected(exc.status, exc.errors)
                 return error_response(exc.status, exc.errors, exc.headers)
             except services.ModelUnavailable as exc:
+                monitoring.unavailable("model", str(exc))
                 return error_response(503, {"service": [f"Predictions are unavailable: {exc}."]}, {"Retry-After": "5"})
-            except DatabaseError:
+            except DatabaseError as exc:
+                monitoring.unavailable("database", exc.__class__.__name__)
                 return error_response(503, {"service": ["The database is unavailable; nothing was stored. Try again shortly."]},
                                       {"Retry-After": "5"})
             except Exception:  # a bug: log it, and still answer in JSON without internals

@@ -4,13 +4,10 @@ Nothing was stored (the INSERT is what failed). The connection that failed is dr
 end of the request (Django's errors_occurred + conn_health_checks), so the first request after
 the database returns opens a fresh one: no restart needed.
 """
-import logging
-
 from django.db import InterfaceError, OperationalError
 
+from predictor import monitoring
 from predictor.problems import problem
-
-logger = logging.getLogger(__name__)
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
@@ -18,9 +15,8 @@ MESSAGE = "The database is unavailable; nothing was stored. Try again shortly."
 
 
 def database_unavailable(request, exc: Exception):
-    # One line, no traceback: an outage is an operational event, not a bug.
-    logger.warning("database unavailable for %s %s: %s", request.method, request.path,
-                   str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
+    # One line when the outage begins, no traceback: an outage is an operational event, not a bug.
+    monitoring.unavailable("database", str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
     return problem(request, status=503, field="service", message=MESSAGE,
                    template="predictor/unavailable.html", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 

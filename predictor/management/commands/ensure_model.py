@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from predictor import versions
+from predictor import monitoring, versions
 from predictor.management.commands._help import with_examples
 
 
@@ -17,4 +17,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         version, trained = versions.ensure_active_model(progress=lambda message: self.stdout.write(f"  {message}"))
         verb = "trained and activated" if trained else "is active"
+        monitoring.release_step("ensure_model", version=version.pk, outcome="trained" if trained else "already_active")
         self.stdout.write(self.style.SUCCESS(f"Model version {version} {verb} (CV MAE {version.cv_mae:.1f})."))
