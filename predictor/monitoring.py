@@ -84,8 +84,7 @@ def model_loaded(version_id: int, sha256: str, activated_at) -> None:
     if metrics.COLLECTING:
         metrics.MODEL_LOADS.inc()
         metrics.MODEL_VERSION.set(version_id)
-        if activated_at is not None:
-            metrics.MODEL_ACTIVATED.set(activated_at.timestamp())
+        metrics.MODEL_ACTIVATED.set(activated_at.timestamp() if activated_at is not None else 0)  # 0: unknown
     logfmt.event("model_loaded", version=version_id, sha256=sha256[:12],
                  activated_at=activated_at.isoformat() if activated_at else None)
 
