@@ -8,6 +8,8 @@ import hmac
 import time
 
 from django.conf import settings
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import Http404, HttpResponse
 
 from predictor import logfmt, metrics
@@ -23,17 +25,21 @@ class RequestMonitoringMiddleware:
 
     def __call__(self, request):
         started = time.perf_counter()
-        token = logfmt.request_id.set(request.META.get("HTTP_X_REQUEST_ID", "")[:REQUEST_ID_MAX_LENGTH] or None)
-        try:
-            response = self.get_response(request)
-        finally:
-            logfmt.request_id.reset(token)
+        # Kept until the response is closed (request_finished), so Django's own log of a 4xx or
+        # 5xx answer, written after the middleware returned, carries it too.
+        logfmt.request_id.set(request.META.get("HTTP_X_REQUEST_ID", "")[:REQUEST_ID_MAX_LENGTH] or None)
+        response = self.get_response(request)
         if self.timed:
             match = request.resolver_match
             metrics.observe_request(match.view_name if match is not None else "other",
                                     _STATUS_CLASSES.get(response.status_code // 100, "other"),
                                     time.perf_counter() - started)
         return response
+
+
+@receiver(request_finished, dispatch_uid="forget_request_id")
+def forget_request_id(**kwargs):
+    logfmt.request_id.set(None)
 
 
 def metrics_endpoint(request):
