@@ -9,9 +9,14 @@ from bikesite import prometheus_multiprocess as pm
 
 @pytest.fixture
 def environment(monkeypatch):
+    # prepare_directory() sets variables itself: restore the whole environment afterwards, or a
+    # later test's subprocess would inherit a multiprocess directory that no longer exists.
+    saved = dict(os.environ)
     for name in (pm.ENV, pm._PREPARED, pm._CREATED, "METRICS_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
+        os.environ.pop(name, None)
+    yield monkeypatch
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def test_without_a_token_there_is_no_directory_and_metrics_stay_off(environment):
