@@ -98,6 +98,8 @@ def test_every_scrape_shows_the_sum_over_both_workers_and_a_restart_loses_nothin
         time.sleep(0.2)
     replacement = workers_of(master) - workers
     assert len(replacement) == 1, server.log()[-2000:]
+    assert (directory / f"counter_{killed}.db").exists(), "the dead worker's counts stay"
+    assert not (directory / f"gauge_livemostrecent_{killed}.db").exists(), "child_exit dropped its live gauges"
 
     for samples in concurrently(lambda _: scrape(server.port), SCRAPES, threads=4):
         assert served(samples, active) == PREDICTIONS, "the dead worker's counts are kept"
