@@ -1,8 +1,12 @@
 """gunicorn settings, in the manner of Heroku's Python starter app."""
 import os
 
+from bikesite import prometheus_multiprocess
+
 # One OpenMP thread per worker: the workers are the parallelism (must be set before xgboost loads).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Metrics of every worker in one place, chosen before the app (and prometheus_client) is imported.
+prometheus_multiprocess.prepare_directory()
 
 bind = ["0.0.0.0:" + os.environ.get("PORT", "8000")]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -41,3 +45,11 @@ def when_ready(server):
     from predictor.warmup import load_active_model_before_fork
 
     load_active_model_before_fork(server.log)
+
+
+def child_exit(server, worker):
+    prometheus_multiprocess.worker_exited(worker.pid)
+
+
+def on_exit(server):
+    prometheus_multiprocess.master_exiting()

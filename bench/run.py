@@ -52,6 +52,8 @@ def service_env(database_url: str) -> dict:
         "DYNO": "web.1",
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
         "RATELIMIT_ENABLED": "0",
+        # Metrics on, as an operator runs it; BENCH_METRICS_TOKEN= (empty) measures without them.
+        "METRICS_TOKEN": os.environ.get("BENCH_METRICS_TOKEN", "bench-metrics-token"),
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it times (and tags with the request id) everything below, lean chain included.
+    "predictor.monitoring_http.RequestMonitoringMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "bikesite.csp.ContentSecurityPolicyMiddleware",
     "predictor.limits.RequestBodyLimitMiddleware",
@@ -167,11 +169,16 @@ if IS_HEROKU_APP:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+# GET /metrics (Prometheus) answers only with "Authorization: Bearer <this>"; unset, metrics are
+# neither collected nor served (404).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
-    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "plain"}},
+    # key=value lines (logfmt, the Heroku convention), with Heroku's request_id (predictor/logfmt.py).
+    "formatters": {"logfmt": {"()": "predictor.logfmt.LogfmtFormatter"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "logfmt"}},
     "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django": {"handlers": ["stdout"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"), "propagate": False}},
 }

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from predictor import api
+from predictor.monitoring_http import metrics_endpoint
 
 # The admin URL can be moved away from the well-known /admin/ by the environment.
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
@@ -11,6 +12,7 @@ ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
 urlpatterns = [
     path(ADMIN_URL, admin.site.urls),
     path("api/v1/", include("predictor.api_urls")),
+    path("metrics", metrics_endpoint, name="metrics"),
     re_path(r"^api/", api.not_found),
     path("", include("predictor.urls")),
 ]

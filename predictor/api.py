@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from predictor import batch_json, openapi, services, validation, versions
+from predictor import batch_json, monitoring, openapi, services, validation, versions
 from predictor.outage import database_unavailable, is_outage
 from predictor.models import Prediction
 
@@ -48,8 +48,10 @@ def api_view(*methods: str):
             try:
                 return view(request, *args, **kwargs)
             except ApiError as exc:
+                monitoring.inputs_rejected(exc.status, exc.errors)
                 return error_response(exc.status, exc.errors, exc.headers)
             except services.ModelUnavailable as exc:
+                monitoring.unavailable("model", str(exc))
                 return error_response(503, {"service": [f"Predictions are unavailable: {exc}."]}, {"Retry-After": "5"})
             except Exception as exc:  # an outage (503), or a bug: logged, answered in JSON without internals
                 if is_outage(exc):

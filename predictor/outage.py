@@ -11,13 +11,10 @@ timeout...) is a bug: it is not caught here, so Django logs it with its tracebac
 500 (JSON under /api/, the 500 page elsewhere: predictor/errors.py). Its transaction was rolled
 back, so nothing is half-stored.
 """
-import logging
-
 from django.db import InterfaceError, OperationalError
 
+from predictor import monitoring
 from predictor.problems import problem
-
-logger = logging.getLogger(__name__)
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)  # the classes an outage may come as
 # SQLSTATEs that mean "no usable connection" (PostgreSQL's appendix A): class 08 connection
@@ -44,9 +41,8 @@ def is_outage(exc: BaseException) -> bool:
 
 
 def database_unavailable(request, exc: Exception):
-    # One line, no traceback: an outage is an operational event, not a bug.
-    logger.warning("database unavailable for %s %s: %s", request.method, request.path,
-                   str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
+    # One line when the outage begins, no traceback: an outage is an operational event, not a bug.
+    monitoring.unavailable("database", str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
     return problem(request, status=503, field="service", message=MESSAGE,
                    template="predictor/unavailable.html", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 

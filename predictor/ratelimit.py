@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
+from predictor import monitoring
 from predictor.models import RateLimitCounter
 from predictor.outage import DATABASE_ERRORS, database_unavailable, is_outage
 from predictor.problems import problem
@@ -83,6 +84,7 @@ class RateLimitMiddleware:
             return database_unavailable(request, exc)
         if verdict.allowed:
             return None
+        monitoring.rate_limited(client_ip(request), verdict.hits, limit, window)
         return problem(
             request, status=429, field="rate_limit", template="429.html",
             message=f"Too many requests: at most {limit} per {window} seconds. Try again in {verdict.retry_after} s.",

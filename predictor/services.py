@@ -17,7 +17,7 @@ from ml import intervals, model_io, tree_evaluator
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
 from ml.explain import explain
 from ml.features import design_matrix, design_row
-from predictor import recording
+from predictor import monitoring, recording
 from predictor.models import ModelVersion, Prediction
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class ActiveModel:
     # pass (outputs: count, difficulty).
     evaluator: tree_evaluator.TreeEnsemble | None = None
     adaptive_interval: IntervalModel | None = None  # versions with an adaptive interval
+    activated_at: object = None  # a datetime: when this version was activated
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
         return self._predict(rows)[0]
@@ -153,13 +154,12 @@ class _ModelCache:
         try:
             self.model = _load(*active)
             self.load_error, self._failed = None, None
-            logger.info("serving model version %s", active[0])
+            monitoring.model_loaded(active[0], active[1], self.model.activated_at)
         except model_io.ArtifactError as exc:
             self._failed = active
             self.load_error = f"model version {active[0]} refused: {exc}"
             # The model already loaded (if any) keeps serving; readiness reports the refusal.
-            logger.error("%s; %s", self.load_error,
-                         f"still serving version {self.model.version_id}" if self.model else "nothing to serve")
+            monitoring.model_refused(active[0], str(exc), self.model.version_id if self.model else None)
 
     def clear(self) -> None:
         with self._lock:
@@ -168,7 +168,7 @@ class _ModelCache:
 
 def _load(version_id: int, sha256: str) -> ActiveModel:
     version = ModelVersion.objects.only("artifact", "sha256", "feature_ranges", "interval_offset",
-                                        "interval_artifact", "metrics").get(pk=version_id)
+                                        "interval_artifact", "metrics", "activated_at").get(pk=version_id)
     booster = model_io.from_bytes(bytes(version.artifact), expected_sha256=sha256)
     adaptive = None
     if version.interval_artifact is not None:
@@ -182,7 +182,8 @@ def _load(version_id: int, sha256: str) -> ActiveModel:
         logger.warning("model version %s: fast evaluator unavailable (%s); predicting with XGBoost", version_id, exc)
         evaluator = None
     return ActiveModel(version_id, sha256, version.feature_ranges, booster, version.interval_offset,
-                       tuple(booster.feature_names or FEATURES), evaluator, adaptive)
+                       tuple(booster.feature_names or FEATURES), evaluator, adaptive,
+                       activated_at=version.activated_at)
 
 
 _cache = _ModelCache()
@@ -228,6 +229,7 @@ def predict_and_record(*, temperature: float, humidity: float, windspeed: float,
         outside, model.version_id, timezone.now(), source)])
     # One INSERT, committed by PostgreSQL itself (autocommit): one round trip, not three.
     recording.insert_one(prediction)
+    monitoring.prediction_served(source, model, values, outside)
     return prediction
 
 
@@ -245,6 +247,7 @@ def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Predicti
         in zip(recording.new_ids(len(inputs)), inputs.tolist(), counts.tolist(), lows, highs, outside)
     )
     recording.insert_many(predictions)
+    monitoring.batch_served(source, model, inputs, outside)
     return predictions
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from predictor import versions
+from predictor import monitoring, versions
 from predictor.management.commands._help import with_examples
 
 
@@ -18,6 +18,7 @@ On Heroku the release phase runs `python manage.py release` (migrate, then this,
 
     def handle(self, *args, **options):
         outcome = versions.ensure_active_model(progress=lambda message: self.stdout.write(f"  {message}"))
+        monitoring.release_step("ensure_model", version=outcome.active.pk, outcome=outcome.describe())
         self.stdout.write(self.style.SUCCESS(describe(outcome)))
 
 

@@ -1,7 +1,7 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from predictor import versions
+from predictor import monitoring, versions
 from predictor.management.commands._help import with_examples
 from predictor.management.commands.ensure_model import describe
 from predictor.release_lock import release_lock
@@ -23,6 +23,9 @@ class Command(BaseCommand):
         verbosity = options["verbosity"]
         say = (lambda message: self.stdout.write(message)) if verbosity >= 1 else (lambda message: None)
         with release_lock(on_wait=lambda: say("Another release is running: waiting for it to finish.")):
+            monitoring.release_step("lock_acquired")
             call_command("migrate", interactive=False, verbosity=verbosity, stdout=self.stdout, stderr=self.stderr)
+            monitoring.release_step("migrated")
             outcome = versions.ensure_active_model(progress=lambda message: say(f"  {message}"))
+        monitoring.release_step("model", version=outcome.active.pk, outcome=outcome.describe())
         self.stdout.write(self.style.SUCCESS(describe(outcome)))

@@ -1,0 +1,51 @@
+"""Log lines as key=value pairs (logfmt, the Heroku convention), each with Heroku's request_id.
+
+Every record becomes one line: `at=<level> logger=<name>`, then the event's own fields (if it
+was logged through event()), the message, and request_id when the record was logged while a
+request carrying X-Request-ID was being served. Log drains and `heroku logs | grep event=...`
+can then filter on fields instead of parsing prose. Tracebacks follow on their own lines.
+"""
+import contextvars
+import logging
+import re
+
+logger = logging.getLogger("bikesite.events")
+
+# The X-Request-ID of the request this thread is serving (set by the request middleware).
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+_BARE = re.compile(r"[A-Za-z0-9_.:/@+\-]+")
+
+
+def value(item) -> str:
+    """One value in logfmt: bare when it is a plain token, double-quoted (escaped) otherwise."""
+    if item is None:
+        return ""
+    text = item if isinstance(item, str) else str(item)
+    if _BARE.fullmatch(text):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"'
+
+
+def event(name: str, *, level: int = logging.INFO, **fields) -> None:
+    """Log one notable event (model_loaded, outage_begun, rate_limited, release_step, ...)."""
+    logger.log(level, "", extra={"logfmt": {"event": name, **fields}})
+
+
+class LogfmtFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        pairs = [("at", record.levelname.lower()), ("logger", record.name)]
+        pairs += getattr(record, "logfmt", {}).items()
+        message = record.getMessage()
+        if message:
+            pairs.append(("msg", message))
+        current = request_id.get()
+        if current:
+            pairs.append(("request_id", current))
+        line = " ".join(f"{key}={value(item)}" for key, item in pairs)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line

@@ -1,0 +1,97 @@
+"""The service's Prometheus metrics (prometheus_client), and their text exposition.
+
+Under gunicorn every worker writes its values to its own memory-mapped files in
+PROMETHEUS_MULTIPROC_DIR (set up by bikesite/prometheus_multiprocess.py before this module is
+imported), and a scrape merges the files of every worker, dead ones included: a scrape that
+lands on any worker shows the sum of all of them. Without that directory (tests, manage.py)
+values live in this process only.
+
+Collection is on only when METRICS_TOKEN is set (the endpoint is off otherwise, so nobody could
+read them): COLLECTING is then False and the recording functions return at once.
+Labelled children are looked up once and kept: .labels() costs more than the increment itself.
+"""
+import os
+
+from django.conf import settings
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import multiprocess
+
+from ml.dataset import FEATURES
+
+COLLECTING = bool(settings.METRICS_TOKEN)
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+PREDICTIONS = Counter(
+    "bikesite_predictions", "Predictions served (a batch of 25 counts 25), by source and model version.",
+    ["source", "model_version"])
+OUTSIDE_TRAINING_RANGE = Counter(
+    "bikesite_inputs_outside_training_range",
+    "Predictions whose input lay outside the model's training range, per feature.", ["feature"])
+REQUEST_DURATION = Histogram(
+    "bikesite_request_duration_seconds", "Time to answer a request, by route (URL name) and status class.",
+    ["route", "status_class"],
+    # Heroku's router gives up at 30 s.
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
+REJECTED_INPUTS = Counter(
+    "bikesite_rejected_inputs", "Requests refused for their input (400, 413, 415), by reason.", ["reason"])
+UNAVAILABLE = Counter(
+    "bikesite_unavailable", "Answers 503 (nothing stored), by reason: database or model.", ["reason"])
+RATE_LIMITED = Counter("bikesite_rate_limited", "Requests refused by the rate limit (429).")
+MODEL_LOADS = Counter("bikesite_model_loads", "Model versions loaded (at start and on every switch).")
+MODEL_REFUSED = Counter("bikesite_model_artifacts_refused", "Active model artifacts refused (checksum, format).")
+# The most recent value set by a live process: the version the newest load brought (a rollback
+# to a lower id shows too, which 'max' would hide). Dead workers' values are dropped by
+# mark_process_dead (gunicorn's child_exit); the master's, set before the fork, stays.
+MODEL_VERSION = Gauge(
+    "bikesite_model_version", "Id of the model version serving predictions (the most recently loaded).",
+    multiprocess_mode="livemostrecent")
+MODEL_ACTIVATED = Gauge(
+    "bikesite_model_activated_timestamp_seconds", "When the serving model version was activated (Unix time).",
+    multiprocess_mode="livemostrecent")
+
+REJECTION_REASONS = frozenset({*FEATURES, "body", "inputs", "content_type"})
+_predictions: dict = {}
+_outside = {name: OUTSIDE_TRAINING_RANGE.labels(name) for name in FEATURES}
+_durations: dict = {}
+_rejected: dict = {}
+_unavailable: dict = {}
+
+
+def count_predictions(source: str, version_id: int, count: int) -> None:
+    child = _predictions.get((source, version_id))
+    if child is None:
+        child = _predictions.setdefault((source, version_id), PREDICTIONS.labels(source, str(version_id)))
+    child.inc(count)
+
+
+def count_outside(feature: str, count: int = 1) -> None:
+    _outside[feature].inc(count)
+
+
+def observe_request(route: str, status_class: str, seconds: float) -> None:
+    child = _durations.get((route, status_class))
+    if child is None:
+        child = _durations.setdefault((route, status_class), REQUEST_DURATION.labels(route, status_class))
+    child.observe(seconds)
+
+
+def count_rejected(reason: str) -> None:
+    if reason not in REJECTION_REASONS:
+        reason = "unknown_field" if reason != "non_field_errors" else "not_an_object"
+    child = _rejected.get(reason) or _rejected.setdefault(reason, REJECTED_INPUTS.labels(reason))
+    child.inc()
+
+
+def count_unavailable(reason: str) -> None:
+    child = _unavailable.get(reason) or _unavailable.setdefault(reason, UNAVAILABLE.labels(reason))
+    child.inc()
+
+
+def exposition() -> tuple[bytes, str]:
+    """(the text exposition of every metric, its content type)."""
+    if MULTIPROCESS:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return generate_latest(registry), CONTENT_TYPE_LATEST

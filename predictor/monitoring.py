@@ -1,0 +1,102 @@
+"""What an operator sees of the service: one call per notable happening, from the code where it
+happens, recorded as Prometheus metrics (predictor.metrics) and/or one logfmt line
+(predictor.logfmt). The callers stay one line each; what is counted and logged is decided here.
+"""
+import logging
+
+import numpy as np
+
+from ml.dataset import FEATURES
+from predictor import logfmt, metrics
+
+# Per process: the reasons of the outages this process has seen begin and not yet end.
+_outages: set[str] = set()
+
+
+# --- predictions -----------------------------------------------------------------------------
+
+def prediction_served(source: str, model, values: dict, outside: bool) -> None:
+    """One prediction was stored and is being answered."""
+    if _outages:
+        _outages_ended()
+    if not metrics.COLLECTING:
+        return
+    metrics.count_predictions(source, model.version_id, 1)
+    if outside:
+        for name in FEATURES:
+            low, high = model.feature_ranges.get(name, (float("-inf"), float("inf")))
+            if not low <= values[name] <= high:
+                metrics.count_outside(name)
+
+
+def batch_served(source: str, model, inputs: np.ndarray, outside: list) -> None:
+    """len(inputs) predictions were stored in one batch; outside: per row, any feature outside."""
+    if _outages:
+        _outages_ended()
+    if not metrics.COLLECTING:
+        return
+    metrics.count_predictions(source, model.version_id, len(inputs))
+    if True in outside:
+        low = np.array([model.feature_ranges.get(name, (-np.inf, np.inf))[0] for name in FEATURES])
+        high = np.array([model.feature_ranges.get(name, (-np.inf, np.inf))[1] for name in FEATURES])
+        per_feature = ((inputs < low) | (inputs > high)).sum(axis=0)
+        for name, count in zip(FEATURES, per_feature.tolist()):
+            if count:
+                metrics.count_outside(name, count)
+
+
+# --- refusals and outages --------------------------------------------------------------------
+
+def inputs_rejected(status: int, errors: dict) -> None:
+    """A request refused for its input: 400 (invalid), 413 (too large) or 415 (not JSON)."""
+    if not metrics.COLLECTING or status not in (400, 413, 415):
+        return
+    for reason in {field.rsplit(".", 1)[-1] for field in errors}:
+        metrics.count_rejected(reason)
+
+
+def unavailable(reason: str, detail: str = "") -> None:
+    """A 503: nothing stored. reason: "database" or "model"."""
+    if metrics.COLLECTING:
+        metrics.count_unavailable(reason)
+    if reason not in _outages:
+        _outages.add(reason)
+        logfmt.event("outage_begun", level=logging.WARNING, reason=reason, detail=detail)
+
+
+def _outages_ended() -> None:
+    for reason in sorted(_outages):
+        _outages.discard(reason)
+        logfmt.event("outage_ended", reason=reason)
+
+
+def rate_limited(client: str, hits: int, limit: int, window: int) -> None:
+    """A request over the rate limit (429): counted each time, logged once per client and window."""
+    if metrics.COLLECTING:
+        metrics.RATE_LIMITED.inc()
+    if hits == limit + 1:
+        logfmt.event("rate_limited", level=logging.WARNING, client=client, limit=limit, window_seconds=window)
+
+
+# --- the model -------------------------------------------------------------------------------
+
+def model_loaded(version_id: int, sha256: str, activated_at) -> None:
+    if metrics.COLLECTING:
+        metrics.MODEL_LOADS.inc()
+        metrics.MODEL_VERSION.set(version_id)
+        metrics.MODEL_ACTIVATED.set(activated_at.timestamp() if activated_at is not None else 0)  # 0: unknown
+    logfmt.event("model_loaded", version=version_id, sha256=sha256[:12],
+                 activated_at=activated_at.isoformat() if activated_at else None)
+
+
+def model_refused(version_id: int, reason: str, still_serving: int | None) -> None:
+    if metrics.COLLECTING:
+        metrics.MODEL_REFUSED.inc()
+    logfmt.event("model_refused", level=logging.ERROR, version=version_id, reason=reason,
+                 still_serving=still_serving)
+
+
+# --- release ---------------------------------------------------------------------------------
+
+def release_step(step: str, **fields) -> None:
+    logfmt.event("release_step", step=step, **fields)
