@@ -28,7 +28,7 @@ def test_procfile_release_phase_migrates_and_makes_sure_a_model_is_active():
     processes = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
     assert "manage.py migrate --noinput" in processes["release"]
     assert "manage.py ensure_model" in processes["release"]
-    assert processes["web"].startswith("gunicorn bikesite.wsgi --config gunicorn.conf.py")
+    assert processes["web"].startswith("env -u GUNICORN_CMD_ARGS gunicorn bikesite.wsgi --config gunicorn.conf.py")
 
 
 def test_gunicorn_fits_herokus_router_and_shutdown(monkeypatch):
