@@ -29,6 +29,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -45,7 +46,6 @@ TUTORIAL = BENCH / "tutorial_app"
 TUTORIAL_VENV = BENCH / ".venv-tutorial"
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bikesite_bench"
-SERVICE_PORT, TUTORIAL_PORT = 8601, 8602
 HISTORY_ROWS = 1_000_000
 BATCH_ROWS = 10_000
 CLIENTS = 1_000  # distinct client addresses in X-Forwarded-For
@@ -59,6 +59,16 @@ BUILDPACK_ENV = {"GUNICORN_CMD_ARGS": "--access-logfile -", "FORWARDED_ALLOW_IPS
 
 
 # -- processes ------------------------------------------------------------------------------
+
+def free_port() -> int:
+    """A port nobody listens on now (other benchmarks may share the machine)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+SERVICE_PORT, TUTORIAL_PORT = free_port(), free_port()
+
 
 def service_env(database_url: str, port: int = SERVICE_PORT, overrides: dict | None = None) -> dict:
     environment = {key: value for key, value in os.environ.items() if key not in ("GUNICORN_CMD_ARGS", "WEB_THREADS")}
@@ -373,7 +383,7 @@ def main() -> None:
     apps["service"] = {"port": SERVICE_PORT, "env": env, "command": procfile_command("web"), "cwd": ROOT}
     for number, text in enumerate(args.variant, start=1):
         label, overrides = parse_variant(text)
-        port = SERVICE_PORT + 10 * number
+        port = free_port()
         apps[f"lab: {label}"] = {"port": port, "env": service_env(database_url, port, overrides),
                                  "command": overrides.pop("COMMAND", procfile_command("web")), "cwd": ROOT}
     processes = {}
