@@ -24,8 +24,7 @@ install-dev: $(VENV)/.installed-dev
 
 ## Serve on http://127.0.0.1:8000 (SQLite unless DATABASE_URL is set), with a trained model.
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py ensure_model
+	$(BIN)/python manage.py release
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn bikesite.wsgi --config gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 

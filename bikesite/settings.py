@@ -1,7 +1,8 @@
 """Settings for the bike-share predictor, all read from the environment.
 
 Locally nothing needs to be set: SQLite, DEBUG off, a development secret key. On Heroku
-(DYNO is set) SECRET_KEY is required and the HTTPS settings switch on.
+(DYNO is set, CI is not) SECRET_KEY and DATABASE_URL are required, the database connection
+requires SSL, and the HTTPS settings switch on.
 """
 import os
 from pathlib import Path
@@ -20,7 +21,8 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-IS_HEROKU_APP = "DYNO" in os.environ
+# Heroku CI sets DYNO too, but is no app (no router, no Postgres add-on): as Heroku's starter app.
+IS_HEROKU_APP = "DYNO" in os.environ and "CI" not in os.environ
 
 DEBUG = env_bool("DEBUG")
 
@@ -79,14 +81,25 @@ TEMPLATES = [
     },
 ]
 
-# SQLite when DATABASE_URL is unset, so the service runs anywhere; PostgreSQL in production.
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")),
-        conn_health_checks=True,
-    )
-}
+# PostgreSQL from DATABASE_URL; SQLite when it is unset, so the service runs anywhere, except on
+# Heroku: there every use of the database refuses, naming DATABASE_URL (bikesite/no_database).
+# A connection attempt gives up after DATABASE_CONNECT_TIMEOUT seconds (libpq waits forever by
+# default), so a request never hangs on an unreachable database: it gets the outage's 503.
+DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+if "DATABASE_URL" in os.environ or not IS_HEROKU_APP:
+    DATABASES = {
+        "default": dj_database_url.config(
+            default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+            conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")),
+            conn_health_checks=True,
+            # Heroku Postgres accepts SSL; require it there, as Heroku's starter app does.
+            ssl_require=IS_HEROKU_APP,
+        )
+    }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+else:
+    DATABASES = {"default": {"ENGINE": "bikesite.no_database"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

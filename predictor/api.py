@@ -9,13 +9,13 @@ import logging
 import uuid
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from predictor import batch_json, openapi, services, validation, versions
+from predictor.outage import database_unavailable, is_outage
 from predictor.models import Prediction
 
 MAX_BATCH_ROWS = openapi.MAX_BATCH_ROWS
@@ -51,10 +51,9 @@ def api_view(*methods: str):
                 return error_response(exc.status, exc.errors, exc.headers)
             except services.ModelUnavailable as exc:
                 return error_response(503, {"service": [f"Predictions are unavailable: {exc}."]}, {"Retry-After": "5"})
-            except DatabaseError:
-                return error_response(503, {"service": ["The database is unavailable; nothing was stored. Try again shortly."]},
-                                      {"Retry-After": "5"})
-            except Exception:  # a bug: log it, and still answer in JSON without internals
+            except Exception as exc:  # an outage (503), or a bug: logged, answered in JSON without internals
+                if is_outage(exc):
+                    return database_unavailable(request, exc)
                 logger.exception("unhandled error in %s %s", request.method, request.path)
                 return error_response(500, {"service": ["Internal error; nothing was stored."]})
 

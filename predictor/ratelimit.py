@@ -24,7 +24,7 @@ from django.db import connection
 
 from predictor import unpinged
 from predictor.models import RateLimitCounter
-from predictor.outage import DATABASE_ERRORS, database_unavailable
+from predictor.outage import DATABASE_ERRORS, database_unavailable, is_outage
 from predictor.problems import problem
 
 # URL namespaces whose POSTs are public: the form pages and the JSON API (not the admin).
@@ -87,6 +87,8 @@ class RateLimitMiddleware:
         try:
             verdict = hit(key=f"post:{client_ip(request)}", limit=limit, window=window)
         except DATABASE_ERRORS as exc:
+            if not is_outage(exc):
+                raise  # a bug, not an outage: logged with its traceback, 500
             return database_unavailable(request, exc)
         if verdict.allowed:
             return None

@@ -185,16 +185,33 @@ def _activation_decision(new: ModelVersion, active: ModelVersion | None, compari
                    f"which wins by {-comparison.margin:.1f} ({scores})")
 
 
-def ensure_active_model(*, progress=lambda message: None) -> tuple[ModelVersion, bool]:
-    """Make sure a model is active (release phase); train one on the bundled data if not.
+@dataclass(frozen=True)
+class EnsureOutcome:
+    """What ensure_active_model found or did, in words that are true."""
 
-    Returns the active version and whether it was trained now.
-    """
+    active: ModelVersion  # the version active now
+    trained: ModelVersion | None  # the version trained by this call, if any
+    activated_stored: bool = False  # none was active: the newest stored version was activated
+
+    def describe(self) -> str:
+        if self.trained is None:
+            if self.activated_stored:
+                return f"no version was active: activated the newest stored version {self.active.pk}"
+            return f"found active version {self.active.pk}"
+        if self.trained.pk == self.active.pk:
+            return f"trained and activated version {self.trained.pk}"
+        return f"trained version {self.trained.pk} but another release activated version {self.active.pk}"
+
+
+def ensure_active_model(*, progress=lambda message: None) -> EnsureOutcome:
+    """Make sure a model is active (release phase); train one on the bundled data if not."""
     active = active_model_version()
     if active is not None:
-        return active, False
+        return EnsureOutcome(active=active, trained=None)
     latest = ModelVersion.objects.defer("artifact").first()
     if latest is not None:  # versions exist but none is active: the newest is the best guess
-        return activate_model_version(version_id=latest.pk), False
+        return EnsureOutcome(active=activate_model_version(version_id=latest.pk), trained=None, activated_stored=True)
     outcome = train_model_version(activate=None, notes="trained by the release phase", progress=progress)
-    return outcome.version, True
+    # train_model_version does not activate when another version was activated while it trained.
+    return EnsureOutcome(active=outcome.version if outcome.activated else active_model_version(),
+                         trained=outcome.version)

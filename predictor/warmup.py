@@ -7,6 +7,7 @@ a connection must never be shared between processes.
 """
 import gc
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 
 from predictor import services
@@ -16,6 +17,8 @@ def load_active_model_before_fork(log) -> None:
     try:
         model = services.get_active_model()
         log.info("model version %s loaded before forking workers", model.version_id)
+    except ImproperlyConfigured:
+        raise  # e.g. no DATABASE_URL on a dyno: refuse to start rather than answer 500s
     except Exception as exc:  # no database or no model yet: workers load it on first use
         log.warning("model not loaded before forking workers: %s", exc)
     finally:

@@ -1,4 +1,4 @@
-"""manage.py commands: train, models list/activate/rollback, ensure_model, createsuperuser."""
+"""manage.py commands: train, models list/activate/rollback, ensure_model, release, createsuperuser."""
 import io
 import os
 import subprocess
@@ -88,8 +88,8 @@ def test_models_activate_unknown_id_is_a_clear_error(db):
 
 
 def test_ensure_model_trains_once_then_keeps_the_active_model(db):
-    assert "trained and activated" in run("ensure_model")
-    assert "is active" in run("ensure_model")
+    assert "trained and activated version" in run("ensure_model")
+    assert "found active version" in run("ensure_model")
     assert ModelVersion.objects.count() == 1
 
 
@@ -157,7 +157,7 @@ def _described_actions(parser):
             yield action.dest, action.help
 
 
-@pytest.mark.parametrize("name", ["train", "models", "ensure_model"])
+@pytest.mark.parametrize("name", ["train", "models", "ensure_model", "release"])
 def test_project_commands_are_the_ones_checked_for_help(name):
     assert name in _project_commands()
 

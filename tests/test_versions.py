@@ -96,10 +96,10 @@ def test_a_version_stores_its_interval_offset_and_last_training_day(db):
 
 
 def test_ensure_active_model_trains_only_when_nothing_is_active(db):
-    version, trained = versions.ensure_active_model()
-    again, trained_again = versions.ensure_active_model()
-    assert trained and not trained_again
-    assert again.pk == version.pk and version.is_active
+    first = versions.ensure_active_model()
+    again = versions.ensure_active_model()
+    assert first.trained is not None and first.active.pk == first.trained.pk and first.active.is_active
+    assert again.trained is None and again.active.pk == first.active.pk
     assert ModelVersion.objects.count() == 1
 
 

@@ -17,7 +17,8 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # without a sandbox, and /tmp instead of a possibly tiny /dev/shm.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+# The npm manifest lives here, not at the root: at the root Heroku would detect a Node.js app too.
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -93,7 +94,7 @@ def phone_page(browser, live_server):
 def axe():
     """Run axe-core on a page; returns the serious and critical violations."""
     if not AXE.exists():
-        message = f"{AXE} is missing: run `npm ci` (package-lock.json pins axe-core)"
+        message = f"{AXE} is missing: run `npm ci --prefix tests/browser` (its package-lock.json pins axe-core)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

@@ -16,6 +16,9 @@ from urllib.parse import urlencode
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 RESULT_URL = re.compile(r"^/predictions/([0-9a-f-]{36})/$")
 MAX_REQUESTS_PER_CLIENT = 100_000  # a bound on every loop, whatever the clock says
+# What Heroku's router adds to every request it forwards (TLS ended at the router): with DYNO set
+# the app redirects plain HTTP to HTTPS and takes the client's address from X-Forwarded-For.
+ROUTER_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Port": "443"}
 
 
 @dataclass
@@ -40,14 +43,15 @@ class Outcome:
 
 
 class LoadClient:
-    def __init__(self, *, index: int, port: int, kind: str, timeout: float = 30):
+    def __init__(self, *, index: int, port: int, kind: str, timeout: float = 30, headers: dict | None = None):
         self.index, self.port, self.kind, self.timeout = index, port, kind, timeout
+        self.headers = headers or {}  # e.g. what Heroku's router adds (ROUTER_HEADERS)
         self.cookie, self.token = "", ""
 
     def _request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         try:
-            conn.request(method, path, body=body, headers={"Connection": "close", **(headers or {})})
+            conn.request(method, path, body=body, headers={"Connection": "close", **self.headers, **(headers or {})})
             response = conn.getresponse()
             return response, response.read()
         finally:
@@ -111,14 +115,14 @@ class LoadRun:
 
 def run_load(*, ports: list[int], clients: int, seconds: float, kinds=("form",),
              stop: threading.Event | None = None, stop_on_refused: bool = False,
-             pause_after_failure: float = 0.05) -> LoadRun:
+             pause_after_failure: float = 0.05, headers: dict | None = None) -> LoadRun:
     """`clients` threads, spread over the ports and kinds, each posting back to back for `seconds`
     (or until `stop` is set). Blocks until every client is done."""
     run, stop = LoadRun(), stop or threading.Event()
     deadline = time.monotonic() + seconds
     # Every port gets every kind: client i goes to port i mod P with kind (i div P) mod K.
-    load_clients = [LoadClient(index=i, port=ports[i % len(ports)], kind=kinds[i // len(ports) % len(kinds)])
-                    for i in range(clients)]
+    load_clients = [LoadClient(index=i, port=ports[i % len(ports)], kind=kinds[i // len(ports) % len(kinds)],
+                               headers=headers) for i in range(clients)]
     for client in load_clients:
         client.prepare()
 

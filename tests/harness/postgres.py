@@ -18,8 +18,12 @@ def _as_postgres_user(command: list[str]) -> list[str]:
 
 
 class ThrowawayPostgres:
-    def __init__(self, port: int):
+    def __init__(self, port: int, *, max_connections: int = 50, ssl: bool = False):
+        """max_connections: as a plan's connection limit. ssl: accept SSL (a self-signed
+        certificate), as Heroku Postgres does, for clients that require it (DYNO set)."""
         self.port = port
+        self.max_connections = max_connections
+        self.ssl = ssl
         self.root = Path(tempfile.mkdtemp(prefix="bikesite-pg-"))
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
@@ -33,10 +37,17 @@ class ThrowawayPostgres:
     def init(self) -> "ThrowawayPostgres":
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--locale=C", "--no-sync", timeout=120)
+        if self.ssl:
+            subprocess.run(_as_postgres_user(["openssl", "req", "-new", "-x509", "-nodes", "-days", "2",
+                                              "-subj", "/CN=127.0.0.1", "-keyout", str(self.data / "server.key"),
+                                              "-out", str(self.data / "server.crt")]),
+                           check=True, capture_output=True, timeout=60)
+            os.chmod(self.data / "server.key", 0o600)
         return self
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=50"
+        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+                   f" -c max_connections={self.max_connections}" + (" -c ssl=on" if self.ssl else ""))
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "30", "start")
 
     def stop(self, mode: str = "fast") -> None:
@@ -50,11 +61,11 @@ class ThrowawayPostgres:
             pass  # already stopped
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def url(self, database: str) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str, user: str = "postgres") -> str:
+        return f"postgres://{user}@127.0.0.1:{self.port}/{database}"
 
-    def connect(self, database: str = "postgres"):
-        conn = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=database, connect_timeout=10)
+    def connect(self, database: str = "postgres", user: str = "postgres"):
+        conn = psycopg2.connect(host="127.0.0.1", port=self.port, user=user, dbname=database, connect_timeout=10)
         conn.autocommit = True
         return conn
 

@@ -67,7 +67,9 @@ class WebProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
             try:
-                with urllib.request.urlopen(self.base_url + "/readyz", timeout=5) as response:
+                # As the router forwards it: with DYNO set, plain HTTP would be redirected to HTTPS.
+                probe = urllib.request.Request(self.base_url + "/readyz", headers={"X-Forwarded-Proto": "https"})
+                with urllib.request.urlopen(probe, timeout=5) as response:
                     if response.status == 200:
                         return self
             except OSError:

@@ -6,15 +6,21 @@ from predictor.management.commands._help import with_examples
 
 class Command(BaseCommand):
     help = (
-        "Make sure a model version is active (run by Heroku's release phase after migrate). "
-        "If none is, activate the newest stored version, or train one on the bundled data."
+        "Make sure a model version is active (the release command runs it after migrate). "
+        "If none is, activate the newest stored version, or train one on the bundled data. "
+        "It says which of these happened."
     )
 
     def add_arguments(self, parser):
         with_examples(parser, """
-  python manage.py ensure_model     # safe to run on every deploy: does nothing when a model is active""")
+  python manage.py ensure_model     # does nothing when a model is active
+On Heroku the release phase runs `python manage.py release` (migrate, then this, under a lock).""")
 
     def handle(self, *args, **options):
-        version, trained = versions.ensure_active_model(progress=lambda message: self.stdout.write(f"  {message}"))
-        verb = "trained and activated" if trained else "is active"
-        self.stdout.write(self.style.SUCCESS(f"Model version {version} {verb} (CV MAE {version.cv_mae:.1f})."))
+        outcome = versions.ensure_active_model(progress=lambda message: self.stdout.write(f"  {message}"))
+        self.stdout.write(self.style.SUCCESS(describe(outcome)))
+
+
+def describe(outcome: versions.EnsureOutcome) -> str:
+    mae = outcome.active.cv_mae
+    return f"Model: {outcome.describe()}" + (f" (CV MAE {mae:.1f})." if mae is not None else ".")
