@@ -2,8 +2,11 @@
 
     make bench            # or: .venv/bin/python bench/run.py [--seconds 10] [--rounds 3]
 
-Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bikesite_bench;
-the database is dropped and made afresh every run) and wrk (Debian: apt-get install wrk).
+Needs PostgreSQL 15's binaries (PG_BIN, default /usr/lib/postgresql/15/bin) and wrk (Debian:
+apt-get install wrk). With DYNO set the app requires SSL to its database, as Heroku Postgres
+offers it, so the bench runs its own throwaway cluster with SSL (tests/harness/postgres.py) and
+removes it afterwards; BENCH_DATABASE_URL names another database instead (one that accepts SSL;
+it is dropped and made afresh every run).
 
 The production configuration, by default: the release phase, then the Procfile's web process
 with the environment the Python buildpack gives a dyno (DYNO, PORT, WEB_CONCURRENCY=2,
@@ -45,7 +48,6 @@ RESULTS = BENCH / "results"
 TUTORIAL = BENCH / "tutorial_app"
 TUTORIAL_VENV = BENCH / ".venv-tutorial"
 VENV_BIN = Path(sys.executable).parent
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bikesite_bench"
 HISTORY_ROWS = 1_000_000
 BATCH_ROWS = 10_000
 CLIENTS = 1_000  # distinct client addresses in X-Forwarded-For
@@ -372,7 +374,23 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     RESULTS.mkdir(exist_ok=True)
     load_before = os.getloadavg()[0]
-    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    cluster = None
+    database_url = os.environ.get("BENCH_DATABASE_URL")
+    if not database_url:
+        sys.path.insert(0, str(ROOT))
+        from tests.harness.postgres import ThrowawayPostgres
+
+        cluster = ThrowawayPostgres(free_port(), max_connections=100, ssl=True).init()
+        cluster.start()
+        database_url = cluster.url("bikesite_bench")
+    try:
+        run_bench(args, database_url, load_before)
+    finally:
+        if cluster is not None:
+            cluster.destroy()
+
+
+def run_bench(args, database_url: str, load_before: float) -> None:
     env = service_env(database_url)
     print("preparing: a fresh database, the release phase, static files and the tutorial's "
           "environment (first run only) ...", flush=True)
