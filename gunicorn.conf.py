@@ -26,8 +26,11 @@ timeout = 25
 # Above the router's 90 s idle timeout, so the router, not gunicorn, closes idle connections.
 keepalive = 95
 # On Heroku the router already logs every request (method, path, status, time, request_id), so
-# gunicorn's own access log would repeat each line, at about a tenth of a prediction's CPU.
-# ACCESS_LOG=1 turns it on there; elsewhere (make run) it is on unless ACCESS_LOG=0.
+# gunicorn's own access log would repeat each line, at a tenth or more of the requests/s (see
+# the README, Performance). The Python buildpack exports GUNICORN_CMD_ARGS="--access-logfile -",
+# which gunicorn applies over this file: the Procfile's web command drops that variable, so this
+# file is the one place for gunicorn's settings. ACCESS_LOG=1 turns the log on there; elsewhere
+# (make run) it is on unless ACCESS_LOG=0.
 accesslog = "-" if os.environ.get("ACCESS_LOG", "0" if os.environ.get("DYNO") else "1") == "1" else None
 errorlog = "-"
 # Heroku's router adds X-Request-ID; log it with every request.
@@ -40,7 +43,9 @@ control_socket_disable = True
 
 def when_ready(server):
     """Load the active model once in the master, before the workers fork: they start with it."""
-    if not server.cfg.preload_app:  # (e.g. --no-preload) Django is not set up in the master
+    from django.apps import apps
+
+    if not apps.ready:  # the master did not preload the site (another app, or preload_app off)
         return
     from predictor.warmup import load_active_model_before_fork
 

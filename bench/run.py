@@ -1,17 +1,30 @@
 """The performance benchmark: the service as Heroku runs it, against the tutorial's Flask app.
 
-    make bench            # or: .venv/bin/python bench/run.py [--seconds 15] [--rounds 2]
+    make bench            # or: .venv/bin/python bench/run.py [--seconds 10] [--rounds 3]
 
-Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bikesite_bench;
-the database is created if missing) and wrk (Debian: apt-get install wrk). It runs the release
-phase (migrate, ensure_model) and the Procfile's web process with WEB_CONCURRENCY=2 on loopback,
-rebuilds the tutorial app (bench/tutorial_app) and serves it as the tutorial does, then measures:
-throughput and p99 of one prediction (the two apps alternate, wrk -t2 -c16), the model call,
-10,000-row batches, worker memory after 10,000+ requests, boot time, and the admin history list
-over 1,000,000 rows. It prints one table and writes it to bench/results/latest.md.
+Needs PostgreSQL 15's binaries (PG_BIN, default /usr/lib/postgresql/15/bin) and wrk (Debian:
+apt-get install wrk). With DYNO set the app requires SSL to its database, as Heroku Postgres
+offers it, so the bench runs its own throwaway cluster with SSL (tests/harness/postgres.py) and
+removes it afterwards; BENCH_DATABASE_URL names another database instead (one that accepts SSL;
+it is dropped and made afresh every run).
+
+The production configuration, by default: the release phase, then the Procfile's web process
+with the environment the Python buildpack gives a dyno (DYNO, PORT, WEB_CONCURRENCY=2,
+GUNICORN_CMD_ARGS="--access-logfile -", FORWARDED_ALLOW_IPS="*"), rate limiting on with a limit
+no client reaches (every POST is counted, none refused), and every request as Heroku's router
+forwards it (X-Forwarded-Proto: https, one of 1,000 client addresses appended to
+X-Forwarded-For). The tutorial app (bench/tutorial_app) runs under the same buildpack
+environment. Variants (--variant "label:NAME=value,...") are lab runs, labelled as such.
+
+It measures, alternating the apps round by round: requests/s and p99 of POST
+/api/v1/predictions against the tutorial's form POST (wrk -t2 -c16), stored rows against 2xx
+answers, 10,000-row batches end to end against a bare COPY of the same rows from Python in the
+same run, worker memory after 10,000+ requests, boot time. Prints one table and writes it to
+bench/results/latest.md.
 """
 import argparse
 import http.client
+import io
 import json
 import os
 import random
@@ -19,11 +32,14 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.parse
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,29 +48,46 @@ RESULTS = BENCH / "results"
 TUTORIAL = BENCH / "tutorial_app"
 TUTORIAL_VENV = BENCH / ".venv-tutorial"
 VENV_BIN = Path(sys.executable).parent
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bikesite_bench"
-SERVICE_PORT, TUTORIAL_PORT = 8601, 8602
 HISTORY_ROWS = 1_000_000
 BATCH_ROWS = 10_000
+CLIENTS = 1_000  # distinct client addresses in X-Forwarded-For
 ADMIN_USER, ADMIN_PASSWORD = "bench-admin", "bench-admin-password-not-secret"
 HTTPS_HEADERS = {"X-Forwarded-Proto": "https"}  # what Heroku's router adds
+# What the Python buildpack's .profile.d scripts export on every dyno (vendor/python.gunicorn.sh;
+# WEB_CONCURRENCY as vendor/WEB_CONCURRENCY.sh sets it for a 2-core dyno).
+# PYTHONUNBUFFERED as bin/compile sets it for the app.
+BUILDPACK_ENV = {"GUNICORN_CMD_ARGS": "--access-logfile -", "FORWARDED_ALLOW_IPS": "*", "WEB_CONCURRENCY": "2",
+                 "PYTHONUNBUFFERED": "true"}
 
 
 # -- processes ------------------------------------------------------------------------------
 
-def service_env(database_url: str) -> dict:
+def free_port() -> int:
+    """A port nobody listens on now (other benchmarks may share the machine)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+SERVICE_PORT, TUTORIAL_PORT = free_port(), free_port()
+
+
+def service_env(database_url: str, port: int = SERVICE_PORT, overrides: dict | None = None) -> dict:
+    environment = {key: value for key, value in os.environ.items() if key not in ("GUNICORN_CMD_ARGS", "WEB_THREADS")}
     return {
-        **os.environ,
+        **environment,
+        **BUILDPACK_ENV,
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
         "DATABASE_URL": database_url,
-        "PORT": str(SERVICE_PORT),
-        "WEB_CONCURRENCY": "2",
+        "PORT": str(port),
         "DYNO": "web.1",
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-        "RATELIMIT_ENABLED": "0",
+        # On, with a limit no client of the benchmark reaches: every POST is counted, none refused.
+        "RATELIMIT_ENABLED": "1",
+        "RATELIMIT_REQUESTS": str(10**9),
         # Metrics on, as an operator runs it; BENCH_METRICS_TOKEN= (empty) measures without them.
         "METRICS_TOKEN": os.environ.get("BENCH_METRICS_TOKEN", "bench-metrics-token"),
-        "PYTHONUNBUFFERED": "1",
+        **(overrides or {}),
     }
 
 
@@ -136,20 +169,30 @@ def form_post(port: int) -> int:
 
 # -- wrk ------------------------------------------------------------------------------------
 
+def client_address(number: int) -> str:
+    return f"198.18.{number // 250}.{number % 250 + 1}"  # 198.18.0.0/15: for benchmarks (RFC 2544)
+
+
 def wrk_script(name: str, path: str, content_type: str, bodies: list[str]) -> Path:
-    """A wrk script that POSTs the given bodies in turn (formatted once, at start)."""
+    """A wrk script that POSTs the bodies in turn, each time from the next of CLIENTS addresses,
+    as Heroku's router forwards it (the requests are formatted once, at start)."""
     lua_bodies = ",\n".join(json.dumps(body) for body in bodies)
+    lua_addresses = ", ".join(f'"{client_address(number)}"' for number in range(CLIENTS))
     headers = {"Content-Type": content_type, **HTTPS_HEADERS}
     lua_headers = ", ".join(f'["{key}"] = "{value}"' for key, value in headers.items())
     script = RESULTS / f"{name}.lua"
     script.write_text(f"""
 local bodies = {{ {lua_bodies} }}
+local addresses = {{ {lua_addresses} }}
 local requests = {{}}
 local i = 0
 init = function(args)
-  for k, body in ipairs(bodies) do
-    requests[k] = wrk.format("POST", "{path}", {{ {lua_headers} }}, body)
+  for k, address in ipairs(addresses) do
+    local headers = {{ {lua_headers} }}
+    headers["X-Forwarded-For"] = address
+    requests[k] = wrk.format("POST", "{path}", headers, bodies[(k - 1) % #bodies + 1])
   end
+  i = math.random(#requests)
 end
 request = function()
   i = i % #requests + 1
@@ -165,11 +208,12 @@ def run_wrk(port: int, script: Path, seconds: int, connections: int) -> dict:
          f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
         "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "requests": requests,
         "errors": int(errors.group(1)) if errors else 0,
         "socket_errors": socket_errors.group(1) if socket_errors else "",
     }
@@ -180,10 +224,57 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
 
 
+# -- the database ---------------------------------------------------------------------------
+
+def connect(database_url: str, dbname: str | None = None):
+    import psycopg2
+
+    url = urllib.parse.urlparse(database_url)
+    return psycopg2.connect(host=url.hostname, port=url.port or 5432, user=url.username,
+                            password=url.password, dbname=dbname or url.path.lstrip("/"))
+
+
+def reset_database(database_url: str) -> None:
+    """A fresh database every run: the history does not grow from run to run."""
+    name = urllib.parse.urlparse(database_url).path.lstrip("/")
+    server = connect(database_url, "postgres")
+    server.autocommit = True
+    with server.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    server.close()
+
+
+def stored_api_rows(database) -> int:
+    with database.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM predictor_prediction WHERE source = 'api'")
+        return cursor.fetchone()[0]
+
+
+def bare_copy(database, rows: list[dict], version_id: int) -> float:
+    """Seconds to COPY the rows into the history table from Python (text format, one
+    transaction, committed), as a program that does nothing else would: the database's pace."""
+    started = time.perf_counter()
+    now = datetime.now(timezone.utc).isoformat()
+    buffer = io.StringIO()
+    for row in rows:
+        count = 1000 + row["temperature"] * 100
+        buffer.write(f"{uuid.uuid4()}\t{row['temperature']!r}\t{row['humidity']!r}\t{row['windspeed']!r}\t"
+                     f"{count!r}\t{count - 900!r}\t{count + 900!r}\tf\t{version_id}\t{now}\tbatch\n")
+    buffer.seek(0)
+    with database.cursor() as cursor:
+        cursor.copy_expert("COPY predictor_prediction (id, temperature, humidity, windspeed, predicted_count, "
+                           "interval_low, interval_high, outside_training_range, model_version_id, created_at, "
+                           "source) FROM STDIN", buffer)
+    database.commit()
+    return time.perf_counter() - started
+
+
 # -- the measurements -----------------------------------------------------------------------
 
 def prepare_tutorial_app() -> dict:
-    """The tutorial's own environment (Flask, pandas, scikit-learn), its pickled model, its env."""
+    """The tutorial's own environment (Flask, pandas, scikit-learn), its pickled model, the
+    buildpack's dyno environment."""
     python = TUTORIAL_VENV / "bin" / "python"
     marker = TUTORIAL_VENV / ".installed"
     requirements = BENCH / "requirements.txt"
@@ -193,47 +284,40 @@ def prepare_tutorial_app() -> dict:
         marker.touch()
     subprocess.run([str(python), str(TUTORIAL / "train_model.py")], cwd=TUTORIAL, check=True,
                    stdout=subprocess.DEVNULL)
-    return {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
-            "PORT": str(TUTORIAL_PORT), "WEB_CONCURRENCY": "2", "OMP_NUM_THREADS": "1"}
+    environment = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
+    return {**environment, **BUILDPACK_ENV, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+            "PORT": str(TUTORIAL_PORT), "DYNO": "web.1", "OMP_NUM_THREADS": "1"}
 
 
-def prepare_database(env: dict) -> None:
-    _create_database_if_missing(env["DATABASE_URL"])
+def prepare_database(env: dict, admin: bool) -> None:
+    reset_database(env["DATABASE_URL"])
     subprocess.run(["bash", "-c", procfile_command("release")], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
                    cwd=ROOT, env=env, check=True)
-    subprocess.run([sys.executable, str(BENCH / "fill_history.py"), str(HISTORY_ROWS), ADMIN_USER, ADMIN_PASSWORD],
-                   cwd=ROOT, env=env, check=True)
+    if admin:
+        subprocess.run([sys.executable, str(BENCH / "fill_history.py"), str(HISTORY_ROWS), ADMIN_USER,
+                        ADMIN_PASSWORD], cwd=ROOT, env=env, check=True)
 
 
-def _create_database_if_missing(database_url: str) -> None:
-    import psycopg2
-
-    url = urllib.parse.urlparse(database_url)
-    name = url.path.lstrip("/")
-    server = psycopg2.connect(host=url.hostname, port=url.port or 5432, user=url.username,
-                              password=url.password, dbname="postgres")
-    server.autocommit = True
-    with server.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    server.close()
-
-
-def measure_batches(port: int, count: int = 5) -> list[float]:
-    """Rows per second of a 10,000-row batch, end to end (request sent to answer read)."""
-    rates = []
+def measure_batches(port: int, database, count: int = 5) -> dict:
+    """Rows per second of a 10,000-row batch end to end (request sent to answer read), and of a
+    bare COPY of the same rows, alternately."""
+    with database.cursor() as cursor:
+        cursor.execute("SELECT id FROM predictor_modelversion WHERE is_active")
+        version_id = cursor.fetchone()[0]
+    service, copy = [], []
     for number in range(count):
-        body = json.dumps({"inputs": sample_inputs(BATCH_ROWS, seed=number)}).encode()
+        rows = sample_inputs(BATCH_ROWS, seed=number)
+        body = json.dumps({"inputs": rows}).encode()
         started = time.perf_counter()
-        status, body, _ = request(port, "POST", "/api/v1/predictions/batch", body, {"Content-Type": "application/json"})
+        status, answer, _ = request(port, "POST", "/api/v1/predictions/batch", body, {"Content-Type": "application/json"})
         elapsed = time.perf_counter() - started
-        if status != 201 or len(json.loads(body)["predictions"]) != BATCH_ROWS:
-            raise SystemExit(f"batch failed: {status} {body[:300]!r}")
-        rates.append(BATCH_ROWS / elapsed)
-    return rates
+        if status != 201 or len(json.loads(answer)["predictions"]) != BATCH_ROWS:
+            raise SystemExit(f"batch failed: {status} {answer[:300]!r}")
+        service.append(BATCH_ROWS / elapsed)
+        copy.append(BATCH_ROWS / bare_copy(database, rows, version_id))
+    return {"service": service, "copy": copy}
 
 
 def measure_model_call(env: dict) -> dict:
@@ -271,102 +355,154 @@ def admin_session(port: int) -> str:
     return f"sessionid={session.group(1)}; csrftoken={csrf_cookie}"
 
 
+def parse_variant(text: str) -> tuple[str, dict]:
+    """"label:NAME=value,NAME=value" -> (label, {NAME: value})."""
+    label, _, assignments = text.partition(":")
+    return label, dict(item.split("=", 1) for item in assignments.split(",") if item)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=15, help="duration of each wrk run")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of both apps")
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds of the apps")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--variant", action="append", default=[], metavar="LABEL:NAME=value,...",
+                        help="lab run: also serve the service with these environment overrides, alternating")
+    parser.add_argument("--admin", action="store_true",
+                        help=f"also fill {HISTORY_ROWS:,} history rows and time the admin history list")
+    parser.add_argument("--skip-batches", action="store_true")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     RESULTS.mkdir(exist_ok=True)
     load_before = os.getloadavg()[0]
-    env = service_env(os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
-    print("preparing: release phase, static files, 1,000,000 history rows and the tutorial's "
+    cluster = None
+    database_url = os.environ.get("BENCH_DATABASE_URL")
+    if not database_url:
+        sys.path.insert(0, str(ROOT))
+        from tests.harness.postgres import ThrowawayPostgres
+
+        cluster = ThrowawayPostgres(free_port(), max_connections=100, ssl=True).init()
+        cluster.start()
+        database_url = cluster.url("bikesite_bench")
+    try:
+        run_bench(args, database_url, load_before)
+    finally:
+        if cluster is not None:
+            cluster.destroy()
+
+
+def run_bench(args, database_url: str, load_before: float) -> None:
+    env = service_env(database_url)
+    print("preparing: a fresh database, the release phase, static files and the tutorial's "
           "environment (first run only) ...", flush=True)
-    prepare_database(env)
+    prepare_database(env, args.admin)
     tutorial_env = prepare_tutorial_app()
 
-    started = time.monotonic()
-    service = start(procfile_command("web"), cwd=ROOT, env=env, log=RESULTS / "service.log")
-    tutorial = None
+    apps = {"tutorial": {"port": TUTORIAL_PORT, "env": tutorial_env, "command": "gunicorn app:app", "cwd": TUTORIAL}}
+    apps["service"] = {"port": SERVICE_PORT, "env": env, "command": procfile_command("web"), "cwd": ROOT}
+    for number, text in enumerate(args.variant, start=1):
+        label, overrides = parse_variant(text)
+        port = free_port()
+        apps[f"lab: {label}"] = {"port": port, "env": service_env(database_url, port, overrides),
+                                 "command": overrides.pop("COMMAND", procfile_command("web")), "cwd": ROOT}
+    processes = {}
     try:
-        boot_s = wait_for_first_answer(SERVICE_PORT, api_post, started)
-        tutorial = start("gunicorn app:app", cwd=TUTORIAL, env=tutorial_env, log=RESULTS / "tutorial.log")
-        wait_for_first_answer(TUTORIAL_PORT, form_post, time.monotonic())
-        figures = run_all(args, env, boot_s, service)
+        for name, app in apps.items():
+            started = time.monotonic()
+            processes[name] = start(app["command"], cwd=app["cwd"], env=app["env"],
+                                    log=RESULTS / f"{name.replace(': ', '-').replace(' ', '_')}.log")
+            send = form_post if name == "tutorial" else api_post
+            app["boot_s"] = wait_for_first_answer(app["port"], send, started)
+        database = connect(database_url)
+        figures = run_all(args, apps, processes, database)
+        if args.admin:
+            figures["admin"] = measure_admin(SERVICE_PORT)
     finally:
-        stop(service)
-        if tutorial is not None:
-            stop(tutorial)
-    report(figures, args, load_before)
+        for process in processes.values():
+            stop(process)
+    report(figures, apps, args, load_before)
 
 
-def run_all(args, env: dict, boot_s: float, service: subprocess.Popen) -> dict:
+def run_all(args, apps: dict, processes: dict, database) -> dict:
     bodies = sample_inputs(256, seed=1)
     api_script = wrk_script("api", "/api/v1/predictions", "application/json", [json.dumps(b) for b in bodies])
     form_script = wrk_script("form", "/", "application/x-www-form-urlencoded",
                              [urllib.parse.urlencode(b) for b in bodies])
-    for port, script in ((SERVICE_PORT, api_script), (TUTORIAL_PORT, form_script)):
-        run_wrk(port, script, 3, args.connections)  # warm up
-    rounds, rss_after_first_round = [], None
+    scripts = {name: form_script if name == "tutorial" else api_script for name in apps}
+    for name, app in apps.items():
+        run_wrk(app["port"], scripts[name], 3, args.connections)  # warm up
+    runs = {name: [] for name in apps}
+    stored = {name: 0 for name in apps}
+    answered = {name: 0 for name in apps}
+    order = list(apps)
     for number in range(1, args.rounds + 1):
-        print(f"round {number}/{args.rounds}: tutorial, then service, {args.seconds} s each", flush=True)
-        tutorial_run = run_wrk(TUTORIAL_PORT, form_script, args.seconds, args.connections)
-        service_run = run_wrk(SERVICE_PORT, api_script, args.seconds, args.connections)
-        rounds.append((tutorial_run, service_run))
-        rss_after_first_round = rss_after_first_round or worker_rss_mb(service)
-    served = sum(run["requests"] for _, run in rounds)
+        print(f"round {number}/{args.rounds}: {', '.join(order)}; {args.seconds} s each", flush=True)
+        for name in order:
+            before = stored_api_rows(database)
+            run = run_wrk(apps[name]["port"], scripts[name], args.seconds, args.connections)
+            time.sleep(0.2)  # requests in flight when wrk stopped finish
+            runs[name].append(run)
+            if name != "tutorial":
+                stored[name] += stored_api_rows(database) - before
+                answered[name] += run["requests"] - run["errors"]
+        order.reverse()  # A B, then B A: drift over the sitting weighs on both alike
+    served = sum(run["requests"] for run in runs["service"])
     while served < 10_000:  # memory is judged after at least 10,000 requests
         served += run_wrk(SERVICE_PORT, api_script, max(5, args.seconds), args.connections)["requests"]
-    rss_after = worker_rss_mb(service)
-    print("batches, model call, admin ...", flush=True)
-    return {
-        "boot_s": boot_s,
-        "rounds": rounds,
-        "served": served,
-        "rss_first": rss_after_first_round,
-        "rss_after": rss_after,
-        "batch": measure_batches(SERVICE_PORT),
-        "model": measure_model_call(env),
-        "admin": measure_admin(SERVICE_PORT),
-    }
+    figures = {"runs": runs, "stored": stored, "answered": answered, "served": served,
+               "rss": {name: worker_rss_mb(processes[name]) for name in apps}}
+    if not args.skip_batches:
+        print("batches and bare COPY, alternately ...", flush=True)
+        figures["batch"] = measure_batches(SERVICE_PORT, database)
+    figures["model"] = measure_model_call(apps["service"]["env"])
+    return figures
 
 
-def report(figures: dict, args, load_before: float) -> None:
-    rounds = figures["rounds"]
-    best_tutorial = max(t["rps"] for t, _ in rounds)
-    best_service = max(s["rps"] for _, s in rounds)
-    p99_tutorial = min(t["p99_ms"] for t, _ in rounds)
-    p99_service = min(s["p99_ms"] for _, s in rounds)
-    growth = max(a - w for a, w in zip(figures["rss_after"], figures["rss_first"]))
+def report(figures: dict, apps: dict, args, load_before: float) -> None:
+    runs = figures["runs"]
+    tutorial = runs["tutorial"]
+    median = statistics.median
+    lines = ["| measurement | figure | target |", "| --- | ---: | --- |"]
+    for name in apps:
+        rps = ", ".join(f"{run['rps']:.0f}" for run in runs[name])
+        p99 = ", ".join(f"{run['p99_ms']:.0f}" for run in runs[name])
+        problems = "".join(_errors(run) for run in runs[name])
+        lines.append(f"| {name}: req/s by round (p99 ms) | {rps} ({p99}){problems} | |")
+    for name in apps:
+        if name == "tutorial":
+            continue
+        # Each round's ratio against the tutorial's run next to it; the median of those.
+        ratios = [run["rps"] / base["rps"] for run, base in zip(runs[name], tutorial)]
+        target = ">= 1.3x (aim 1.5x)" if name == "service" else "lab"
+        lines.append(f"| {name}: throughput ratio to the tutorial, median of rounds (range) | "
+                     f"**{median(ratios):.2f}x** ({min(ratios):.2f}-{max(ratios):.2f}) | {target} |")
+        lines.append(f"| {name}: p99 median of rounds, vs the tutorial's | "
+                     f"{median(r['p99_ms'] for r in runs[name]):.1f} ms vs {median(r['p99_ms'] for r in tutorial):.1f} ms"
+                     f" | {'no worse' if name == 'service' else 'lab'} |")
+        lines.append(f"| {name}: rows stored vs 2xx answers (difference: requests in flight when wrk stopped) | "
+                     f"{figures['stored'][name]:,} vs {figures['answered'][name]:,} | equal (up to {args.connections} a run) |")
+    if "batch" in figures:
+        batch, copy = figures["batch"]["service"], figures["batch"]["copy"]
+        lines += [
+            f"| batch of {BATCH_ROWS:,} rows, end to end, rows/s (median) | {median(batch):,.0f} | |",
+            f"| bare COPY of the same rows from Python, same run, rows/s (median) | {median(copy):,.0f} | |",
+            f"| batch / bare COPY | **{median(batch) / median(copy):.2f}** | >= 0.50 |",
+        ]
     model = figures["model"]
-    lines = [
-        "| measurement | figure | target |",
-        "| --- | ---: | --- |",
-    ]
-    for number, (tutorial, service) in enumerate(rounds, start=1):
-        lines.append(f"| round {number}: tutorial Flask app, req/s (p99) | {tutorial['rps']:.0f} "
-                     f"({tutorial['p99_ms']:.1f} ms){_errors(tutorial)} | |")
-        lines.append(f"| round {number}: POST /api/v1/predictions, req/s (p99) | {service['rps']:.0f} "
-                     f"({service['p99_ms']:.1f} ms){_errors(service)} | |")
     lines += [
-        f"| throughput ratio, best vs best | {best_service / best_tutorial:.2f}x | >= 1.5x |",
-        f"| p99, best of each: service vs tutorial | {p99_service:.1f} ms vs {p99_tutorial:.1f} ms | no worse |",
-        f"| model call, one row, best (median) (service; numpy evaluator: {model['evaluator']}) | "
-        f"{model['service_us']['best']:.1f} µs ({model['service_us']['median']:.1f} µs) | <= 30 µs |",
-        f"| model call, one row, best (median) (XGBoost inplace_predict) | "
-        f"{model['xgboost_us']['best']:.0f} µs ({model['xgboost_us']['median']:.0f} µs) | for reference |",
-        f"| batch of {BATCH_ROWS:,} rows, end to end, rows/s (median; best) | "
-        f"{statistics.median(figures['batch']):,.0f}; {max(figures['batch']):,.0f} | >= 50,000 |",
-        f"| worker RSS after {figures['served']:,} requests (MB) | "
-        f"{', '.join(f'{size:.0f}' for size in figures['rss_after'])} | <= 100 |",
-        f"| worker RSS growth from the end of round 1 to the end (MB) | {growth:+.1f} | none |",
-        f"| boot: start to first prediction answered | {figures['boot_s']:.2f} s | <= 2 s |",
-        f"| admin history list, {HISTORY_ROWS:,}+ rows (median; worst) | "
-        f"{statistics.median(figures['admin']):.0f} ms; {max(figures['admin']):.0f} ms | <= 300 ms |",
+        f"| model call, one row, median (numpy evaluator: {model['evaluator']}; XGBoost inplace_predict) | "
+        f"{model['service_us']['median']:.1f} µs ({model['xgboost_us']['median']:.0f} µs) | <= 30 µs |",
+        f"| service worker RSS after {figures['served']:,} requests (MB) | "
+        f"{', '.join(f'{size:.0f}' for size in figures['rss']['service'])} | <= 100 |",
+        f"| boot: start to first prediction answered | {apps['service']['boot_s']:.2f} s | <= 2 s |",
     ]
-    header = (f"wrk -t2 -c{args.connections}, {args.seconds} s per run, {args.rounds} alternating rounds; "
+    if "admin" in figures:
+        lines.append(f"| admin history list, {HISTORY_ROWS:,}+ rows (median; worst) | "
+                     f"{median(figures['admin']):.0f} ms; {max(figures['admin']):.0f} ms | <= 300 ms |")
+    header = (f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; production configuration"
+              f"{' (plus lab variants: ' + ', '.join(args.variant) + ')' if args.variant else ''}; "
+              f"wrk -t2 -c{args.connections}, {args.seconds} s per run, {args.rounds} alternating rounds; "
               f"{os.cpu_count()} cores; load average before the run: {load_before:.1f}")
     table = "\n".join([header, "", *lines])
     print("\n" + table)

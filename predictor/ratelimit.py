@@ -1,8 +1,17 @@
 """Rate limiting of public POSTs (form and API) per client IP, counted in the database.
 
 One atomic INSERT ... ON CONFLICT DO UPDATE per request keeps a fixed window per client, so
-every worker of every dyno shares one count (no per-process memory). Over the limit: 429 with
-Retry-After. Limits come from settings; RATELIMIT_ENABLED=0 turns it off.
+every worker of every dyno shares one count (no per-process memory), exact under any
+concurrency. Over the limit: 429 with Retry-After. Limits come from settings;
+RATELIMIT_ENABLED=0 turns it off.
+
+The counter table is UNLOGGED (migration 0005): PostgreSQL writes no WAL for it, and a
+transaction that wrote no WAL commits without waiting for a flush to disk (RecordTransactionCommit
+in PostgreSQL's xact.c), so counting costs a round trip but no second disk flush per request (the
+prediction's own INSERT has one). The price: a crash of the database server (not a restart)
+empties the table, and with it the counts of the current window; a failover replica starts
+empty too. The upsert is sent without Django's connection ping (predictor.unpinged); its retry
+on a broken connection can count one request twice.
 """
 import ipaddress
 import math
@@ -13,7 +22,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-from predictor import monitoring
+from predictor import monitoring, unpinged
 from predictor.models import RateLimitCounter
 from predictor.outage import DATABASE_ERRORS, database_unavailable, is_outage
 from predictor.problems import problem
@@ -47,18 +56,17 @@ def hit(*, key: str, limit: int, window: int, now: float | None = None) -> Verdi
     now = time.time() if now is None else now
     cutoff = now - window
     table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
-    with connection.cursor() as cursor:
-        # A window older than `window` seconds starts over at this request.
-        cursor.execute(
-            f"""INSERT INTO {table} AS c ("key", "window_start", "hits") VALUES (%s, %s, 1)
-                ON CONFLICT ("key") DO UPDATE SET
-                  "hits" = CASE WHEN c."window_start" > %s THEN c."hits" + 1 ELSE 1 END,
-                  "window_start" = CASE WHEN c."window_start" > %s THEN c."window_start" ELSE excluded."window_start" END
-                RETURNING "hits", "window_start" """,
-            [key, now, cutoff, cutoff],
-        )
-        hits, window_start = cursor.fetchone()
-        if random.randrange(CLEANUP_EVERY) == 0:
+    # A window older than `window` seconds starts over at this request.
+    hits, window_start = unpinged.execute(
+        f"""INSERT INTO {table} AS c ("key", "window_start", "hits") VALUES (%s, %s, 1)
+            ON CONFLICT ("key") DO UPDATE SET
+              "hits" = CASE WHEN c."window_start" > %s THEN c."hits" + 1 ELSE 1 END,
+              "window_start" = CASE WHEN c."window_start" > %s THEN c."window_start" ELSE excluded."window_start" END
+            RETURNING "hits", "window_start" """,
+        [key, now, cutoff, cutoff],
+    )
+    if random.randrange(CLEANUP_EVERY) == 0:
+        with connection.cursor() as cursor:
             cursor.execute(f'DELETE FROM {table} WHERE "window_start" <= %s', [cutoff])
     return Verdict(allowed=hits <= limit, hits=hits, retry_after=max(1, math.ceil(window_start + window - now)))
 

@@ -2,7 +2,7 @@
 
 The ORM's create() costs three round trips (BEGIN, INSERT, COMMIT) and about twice the CPU of
 one parameterised INSERT sent in autocommit mode, which PostgreSQL commits by itself. That
-INSERT is also its own connection health check (see insert_one). Large
+INSERT is also its own connection health check (see predictor.unpinged). Large
 batches go through COPY in its binary format (one statement, so one transaction: all rows or
 none), several times faster than a multi-row INSERT. The SQL is built from the model's own metadata; the model and
 its migrations stay as they are. Only the service module calls these functions.
@@ -15,9 +15,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import connection
 from django.db.models.base import ModelState
 
+from predictor import unpinged
 from predictor.models import Prediction
 
 _FIELDS = list(Prediction._meta.concrete_fields)
@@ -87,20 +88,10 @@ def new_predictions(rows: Iterable[tuple]) -> list[Prediction]:
 def insert_one(prediction: Prediction) -> None:
     """One INSERT; outside a transaction block it is committed when this returns.
 
-    The connection is not pinged first: Django's health check (a SELECT 1 before a request's
-    first query) is a round trip as costly as the INSERT itself. The INSERT is the check: if
-    the connection turns out broken (the server restarted, a proxy dropped it), it is retried
-    once on a new connection, so a stale connection costs no failed request either way.
+    Sent without Django's connection ping (see predictor.unpinged): the INSERT is its own check,
+    and ON CONFLICT makes its retry on a new connection store nothing twice.
     """
-    values = _db_values(prediction)
-    try:
-        _execute_unpinged(_INSERT_SQL, values)
-    except (OperationalError, InterfaceError):
-        if not _connection_broken() or connection.in_atomic_block:
-            raise  # an error of the statement itself, or a transaction to keep: not retried
-        connection.close()
-        with connection.cursor() as cursor:  # a new connection
-            cursor.execute(_INSERT_SQL, values)
+    unpinged.execute(_INSERT_SQL, _db_values(prediction))
     _mark_saved(prediction)
 
 
@@ -110,21 +101,6 @@ def _db_values(prediction: Prediction) -> list:
         # fields' get_db_prep_save returns the same values and cost a tenth of the request's CPU.
         return [getattr(prediction, name) for name in COLUMNS]
     return [field.get_db_prep_save(getattr(prediction, field.attname), connection) for field in _FIELDS]
-
-
-def _execute_unpinged(sql: str, params: list) -> None:
-    # Django pings a reused connection before its first query in a request when
-    # health_check_done is False (CONN_HEALTH_CHECKS); this query is its own check.
-    if connection.connection is not None:
-        connection.health_check_done = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-def _connection_broken() -> bool:
-    raw = connection.connection
-    # psycopg2 marks a connection it lost as closed (sqlite3 has no such flag: never retried)
-    return raw is None or bool(getattr(raw, "closed", False))
 
 
 def insert_many(predictions: list[Prediction]) -> None:

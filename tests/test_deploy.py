@@ -27,7 +27,7 @@ def test_every_setting_app_json_offers_is_one_the_settings_read():
 def test_procfile_release_phase_is_the_release_command():
     processes = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
     assert processes["release"] == "python manage.py release"  # migrate + ensure_model, under a lock
-    assert processes["web"].startswith("gunicorn bikesite.wsgi --config gunicorn.conf.py")
+    assert processes["web"].startswith("env -u GUNICORN_CMD_ARGS gunicorn bikesite.wsgi --config gunicorn.conf.py")
 
 
 def test_gunicorn_fits_herokus_router_and_shutdown(monkeypatch):

@@ -133,3 +133,77 @@ def test_the_environment_switches_it(value, expected):
     code = "from bikesite import settings; print(settings.RATELIMIT_ENABLED, settings.RATELIMIT_REQUESTS)"
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.stdout.split()[0] == expected, result.stderr
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="UNLOGGED tables are PostgreSQL's")
+def test_counting_writes_no_wal_so_its_commit_waits_for_no_disk_flush(db):
+    # What the cheap count relies on: PostgreSQL commits a transaction that wrote no WAL without
+    # flushing (RecordTransactionCommit). The table and its index are unlogged, and the very
+    # upsert that hit() sends writes no WAL record; a logged table would show "WAL: records=".
+    table = RateLimitCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, relpersistence FROM pg_class WHERE oid IN "
+                       "(SELECT %s::regclass UNION SELECT indexrelid FROM pg_index WHERE indrelid = %s::regclass)",
+                       [table, table])
+        assert {persistence for _, persistence in cursor.fetchall()} == {"u"}
+    statements = []
+    original = ratelimit.unpinged.execute
+
+    def explained(sql, params):
+        statements.append((sql, params))
+        return original(sql, params)
+
+    ratelimit.unpinged.execute = explained
+    try:
+        ratelimit.hit(key="wal", limit=5, window=60, now=1000.0)
+    finally:
+        ratelimit.unpinged.execute = original
+    (sql, params), = statements
+    with connection.cursor() as cursor:
+        for _ in range(2):  # the first inserts, the second updates: neither writes WAL
+            cursor.execute("EXPLAIN (ANALYZE, WAL, FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0][0]["Plan"]
+            assert plan.get("WAL Records", 0) == 0, plan
+    assert RateLimitCounter.objects.get(key="wal").hits == 3
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Django's ping is PostgreSQL's SELECT 1 here")
+def test_a_prediction_request_sends_the_count_and_the_insert_and_nothing_else(client, active_version, limited,
+                                                                               monkeypatch):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    pings = []  # Django's health check (SELECT 1 on the raw connection, not in captured queries)
+    original_is_usable = connections["default"].is_usable
+    monkeypatch.setattr(connections["default"], "is_usable", lambda: pings.append(1) or original_is_usable())
+
+    client.post("/api/v1/predictions", {"temperature": 20, "humidity": 60, "windspeed": 12},
+                content_type="application/json", HTTP_X_FORWARDED_FOR="203.0.113.8")  # warm: model loaded
+    # As at the start of every request in production (close_old_connections, which the test
+    # client leaves out): the connection's health is unchecked, so Django would ping it first.
+    connections["default"].health_check_done = False
+    with CaptureQueriesContext(connections["default"]) as queries:
+        response = client.post("/api/v1/predictions", {"temperature": 20, "humidity": 60, "windspeed": 12},
+                               content_type="application/json", HTTP_X_FORWARDED_FOR="203.0.113.8")
+    assert response.status_code == 201
+    assert pings == []
+    sent = [query["sql"].split()[0:3] for query in queries.captured_queries]
+    assert sent == [["INSERT", "INTO", f'"{RateLimitCounter._meta.db_table}"'],
+                    ["INSERT", "INTO", f'"{Prediction._meta.db_table}"']], queries.captured_queries
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's pg_terminate_backend")
+def test_a_connection_the_server_dropped_is_replaced_and_the_request_counted(transactional_db):
+    import psycopg2
+
+    ratelimit.hit(key="dropped", limit=10, window=60, now=1000.0)
+    backend_pid = connection.connection.info.backend_pid
+    other = psycopg2.connect(**connection.get_connection_params())  # as a server restart or a proxy would
+    try:
+        with other, other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+    finally:
+        other.close()
+    verdict = ratelimit.hit(key="dropped", limit=10, window=60, now=1001.0)
+    assert connection.connection.info.backend_pid != backend_pid
+    assert verdict.allowed and verdict.hits == 2
