@@ -98,7 +98,8 @@ def _python_chunk(page: QuerySet) -> tuple[bytes, int]:
          version_id) in page.values_list(
             "id", "created_at", "source", "temperature", "humidity", "windspeed", "predicted_count",
             "interval_low", "interval_high", "outside_training_range", "model_version_id").iterator():
-        writer.writerow((pk, _iso(created_at), source, temperature, humidity, windspeed, _one_decimal(count),
+        writer.writerow((pk, _iso(created_at), source, _shortest(temperature), _shortest(humidity),
+                         _shortest(windspeed), _one_decimal(count),
                          _one_decimal(low), _one_decimal(high), "true" if outside else "false", f"v{version_id}"))
         rows += 1
     return text.getvalue().encode(), rows
@@ -106,6 +107,12 @@ def _python_chunk(page: QuerySet) -> tuple[bytes, int]:
 
 def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _shortest(value: float) -> str:
+    """As PostgreSQL prints a float8: the shortest exact form, 60 rather than 60.0."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _one_decimal(value: float | None) -> str:
