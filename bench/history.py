@@ -116,13 +116,17 @@ def admin_pages(env: dict, port: int, repeat: int) -> list[tuple[str, list[float
     (middle_id, middle_day), = sql(env, "SELECT id, (created_at AT TIME ZONE 'UTC')::date FROM predictor_prediction "
                                         "ORDER BY created_at OFFSET (SELECT count(*) / 2 FROM predictor_prediction) "
                                         "LIMIT 1")
-    week = {"created_at__gte": str(middle_day - dt.timedelta(days=7)), "created_at__lt": str(middle_day)}
+    # as the admin's date filter writes its links
+    week = {"created_at__gte": f"{middle_day - dt.timedelta(days=7)} 00:00:00+00:00",
+            "created_at__lt": f"{middle_day} 00:00:00+00:00"}
     pages = [
+        ("admin index page (reads no history: the machine's baseline)", "/admin/"),
         ("admin list, first page", "/admin/predictor/prediction/"),
         ("admin list, filtered by source (batch)", "/admin/predictor/prediction/?source__exact=batch"),
         ("admin list, one week (date range)", "/admin/predictor/prediction/?" + urllib.parse.urlencode(week)),
         ("admin list, search by one prediction's id", f"/admin/predictor/prediction/?q={middle_id}"),
         ("dashboard ?days=365", "/admin/predictor/prediction/dashboard/?days=365"),
+        ("dashboard ?days=7 (for comparison)", "/admin/predictor/prediction/dashboard/?days=7"),
     ]
     return [(label, timed_get(port, path, cookie, repeat)) for label, path in pages]
 
@@ -190,8 +194,8 @@ def main():
     parser.add_argument("--days", type=int, default=400, help="the history's span when filling")
     parser.add_argument("--repeat", type=int, default=7, help="timed loads of each admin page")
     parser.add_argument("--export-days", type=int, default=60)
-    parser.add_argument("--prune-days", type=int, default=10, help="prune this many of the oldest days")
-    parser.add_argument("--prune-seconds", type=int, default=30, help="wrk run during the prune")
+    parser.add_argument("--prune-days", type=int, default=3, help="prune this many of the oldest days")
+    parser.add_argument("--prune-seconds", type=int, default=40, help="wrk run during the prune")
     args = parser.parse_args()
     env = run.service_env(os.environ.get("BENCH_HISTORY_DATABASE_URL", DEFAULT_DB))
     run.RESULTS.mkdir(exist_ok=True)

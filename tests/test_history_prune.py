@@ -34,7 +34,7 @@ def test_prune_deletes_only_rows_before_the_day_in_batches(history, capsys):
 
 
 def test_prune_keeps_the_summary_exact(history):
-    history_prune.prune(before=CUTOFF, batch_size=2)
+    history_prune.prune(before=CUTOFF, batch_size=2, rest=0)
     assert history_summary.total(OLD - dt.timedelta(days=5), TODAY + dt.timedelta(days=1)) == 5 == Prediction.objects.count()
 
 
@@ -62,10 +62,10 @@ def test_an_interrupted_prune_leaves_a_consistent_history_that_a_rerun_finishes(
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        history_prune.prune(before=CUTOFF, batch_size=2, on_deleted=interrupt)
+        history_prune.prune(before=CUTOFF, batch_size=2, rest=0, on_deleted=interrupt)
     assert Prediction.objects.count() == 8  # the first batch committed whole
     assert history_summary.total(OLD, TODAY + dt.timedelta(days=1)) == 8
-    assert history_prune.prune(before=CUTOFF, batch_size=2).deleted == 3
+    assert history_prune.prune(before=CUTOFF, batch_size=2, rest=0).deleted == 3
     assert history_summary.total(OLD, TODAY + dt.timedelta(days=1)) == 5 == Prediction.objects.count()
 
 

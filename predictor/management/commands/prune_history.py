@@ -26,20 +26,25 @@ class Command(BaseCommand):
         parser.add_argument("--archive", metavar="PATH", help="write the rows here first; never overwritten")
         parser.add_argument("--batch-size", type=int, default=history_prune.BATCH_ROWS, metavar="N",
                             help=f"rows deleted per transaction (default {history_prune.BATCH_ROWS:,})")
+        parser.add_argument("--rest", type=float, default=history_prune.REST, metavar="R",
+                            help="after each batch, pause R times as long as it took (default "
+                                 f"{history_prune.REST:g}: at most half the database's time; 0: no pause)")
         with_examples(parser, """
   python manage.py prune_history --before 2026-01-01 --archive history-before-2026.csv.gz
   python manage.py prune_history --before 2025-07-01""")
 
-    def handle(self, *args, before: dt.date, archive: str | None, batch_size: int, **options):
+    def handle(self, *args, before: dt.date, archive: str | None, batch_size: int, rest: float, **options):
         if before > timezone.now().date():
             raise CommandError(f"--before {before} is in the future: that would delete today's predictions")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
+        if rest < 0:
+            raise CommandError("--rest must not be negative")
         archiving = Progress(sys.stderr, verb="archived")
         deleting = Progress(sys.stderr, verb="deleted")
         try:
             result = history_prune.prune(before=before, archive_path=Path(archive) if archive else None,
-                                         batch_size=batch_size, on_rows=archiving, on_deleted=deleting)
+                                         batch_size=batch_size, rest=rest, on_rows=archiving, on_deleted=deleting)
         except history_prune.ArchiveError as error:
             raise CommandError(f"nothing deleted: {error}") from None
         deleting.finish()
