@@ -30,6 +30,9 @@ import run  # noqa: E402  (bench/run.py: the service as Heroku runs it, wrk, adm
 
 ROOT = run.ROOT
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bikesite_history_bench"
+# Not bench/run.py's port: gunicorn binds with SO_REUSEPORT, so two benchmarks on one port would
+# silently share each other's requests (and databases).
+run.SERVICE_PORT = 8631
 
 FILL = """
 INSERT INTO predictor_prediction (id, temperature, humidity, windspeed, predicted_count, interval_low,
@@ -111,8 +114,18 @@ def timed_get(port: int, path: str, cookie: str, repeat: int) -> list[float]:
     return timings
 
 
+def login(port: int, attempts: int = 3) -> str:
+    for attempt in range(attempts):
+        try:
+            return run.admin_session(port)
+        except SystemExit:  # seen once on a machine at load 16: a second try logs in
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1)
+
+
 def admin_pages(env: dict, port: int, repeat: int) -> list[tuple[str, list[float]]]:
-    cookie = run.admin_session(port)
+    cookie = login(port)
     (middle_id, middle_day), = sql(env, "SELECT id, (created_at AT TIME ZONE 'UTC')::date FROM predictor_prediction "
                                         "ORDER BY created_at OFFSET (SELECT count(*) / 2 FROM predictor_prediction) "
                                         "LIMIT 1")

@@ -8,8 +8,8 @@ from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from predictor import dashboard, figures, history_export, history_summary, observations, versions
-from predictor import history_search
+from predictor import (dashboard, figures, history_export, history_search, history_summary, observations,
+                       versions)
 from predictor.models import ModelVersion, Observation, Prediction
 from predictor.pagination import EstimatedCountPaginator
 
