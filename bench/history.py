@@ -114,18 +114,8 @@ def timed_get(port: int, path: str, cookie: str, repeat: int) -> list[float]:
     return timings
 
 
-def login(port: int, attempts: int = 3) -> str:
-    for attempt in range(attempts):
-        try:
-            return run.admin_session(port)
-        except SystemExit:  # seen once on a machine at load 16: a second try logs in
-            if attempt == attempts - 1:
-                raise
-            time.sleep(1)
-
-
 def admin_pages(env: dict, port: int, repeat: int) -> list[tuple[str, list[float]]]:
-    cookie = login(port)
+    cookie = run.admin_session(port)
     (middle_id, middle_day), = sql(env, "SELECT id, (created_at AT TIME ZONE 'UTC')::date FROM predictor_prediction "
                                         "ORDER BY created_at OFFSET (SELECT count(*) / 2 FROM predictor_prediction) "
                                         "LIMIT 1")
