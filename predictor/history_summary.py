@@ -50,10 +50,8 @@ def groups(start: dt.date, end: dt.date) -> list[Group]:
     """Exact counts for the days [start, end): summary rows before the watermark, raw rows after."""
     watermark = SummaryWatermark.objects.filter(pk=1).values_list("days_before", flat=True).first()
     split = min(max(watermark or start, start), end)
-    summarised = [
-        Group(row.day, row.source, row.model_version_id, row.predictions, row.outside)
-        for row in PredictionDay.objects.filter(day__gte=start, day__lt=split).order_by()
-    ]
+    summarised = [Group(*row) for row in PredictionDay.objects.filter(day__gte=start, day__lt=split).order_by()
+                  .values_list("day", "source", "model_version_id", "predictions", "outside")]
     return summarised + _count_raw(day_start(split), day_start(end)) if split < end else summarised
 
 
