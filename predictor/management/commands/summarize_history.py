@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from predictor import history_summary
+from predictor.management.commands._help import with_examples
 
 
 class Command(BaseCommand):
@@ -10,6 +11,11 @@ class Command(BaseCommand):
         "other way than the app (bulk SQL, a restore): the app's own predictions and prune_history keep "
         "it exact. Safe at any time (one transaction; predictions keep being recorded) and idempotent."
     )
+
+    def add_arguments(self, parser):
+        with_examples(parser, """
+  pg_restore --data-only ... && python manage.py summarize_history
+  heroku run python manage.py summarize_history""")
 
     def handle(self, *args, **options):
         result = history_summary.rebuild()
