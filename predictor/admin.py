@@ -1,43 +1,17 @@
 """Admin: the prediction history (read-only, exportable), the model versions with their live
 error, and the observed days (editable by staff)."""
-import csv
-
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models.functions import Length
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from predictor import dashboard, figures, interval_words, observations, versions
+from predictor import (dashboard, figures, history_export, history_search, history_summary, interval_words,
+                       observations, versions)
 from predictor.models import ModelVersion, Observation, Prediction
 from predictor.pagination import EstimatedCountPaginator
-
-CSV_COLUMNS = ("id", "created_at", "source", "temperature", "humidity", "windspeed",
-               "predicted_count", "outside_training_range", "model_version_id")
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value):
-        return value
-
-
-@admin.action(description="Export selected predictions as CSV")
-def export_csv(modeladmin, request, queryset):
-    writer = csv.writer(_Echo())
-    rows = queryset.order_by("-created_at").values_list(*CSV_COLUMNS).iterator(chunk_size=2000)
-    lines = (writer.writerow(row) for row in _with_header(rows))
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="predictions.csv"'
-    return response
-
-
-def _with_header(rows):
-    yield CSV_COLUMNS
-    yield from rows
-
 
 class ModelVersionFilter(admin.SimpleListFilter):
     """Filter by model version, listing versions by id only (never loading their artifacts)."""
@@ -65,7 +39,8 @@ class PredictionAdmin(admin.ModelAdmin):
                     "outside_training_range", "version", "source")
     list_filter = ("source", ModelVersionFilter, "outside_training_range", "created_at")
     ordering = ("-created_at",)
-    actions = [export_csv]
+    search_fields = ("id",)  # searched by get_search_results: through the primary key, never a scan
+    search_help_text = "A prediction's id, or its first characters (at least 8)."
     list_per_page = 50
     paginator = EstimatedCountPaginator
     # Counting a million rows on every page costs more than the page itself.
@@ -76,15 +51,35 @@ class PredictionAdmin(admin.ModelAdmin):
     def version(self, obj):
         return f"v{obj.model_version_id}"  # as ModelVersion.__str__, without loading the version
 
+    def get_search_results(self, request, queryset, search_term):
+        return history_search.by_id(queryset, search_term), False
+
     def get_urls(self):
         view = self.admin_site.admin_view(self.dashboard_view)
-        return [path("dashboard/", view, name="predictor_prediction_dashboard"), *super().get_urls()]
+        export = self.admin_site.admin_view(self.export_view)
+        return [path("dashboard/", view, name="predictor_prediction_dashboard"),
+                path("export.csv", export, name="predictor_prediction_export"), *super().get_urls()]
+
+    def export_view(self, request):
+        """Every row the list shows with the same filters and search (all pages), as CSV, streamed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            rows = self.get_changelist_instance(request).get_queryset(request)
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest("Unknown filter in the query string: export from the history list.",
+                                          content_type="text/plain; charset=utf-8")
+        response = StreamingHttpResponse(history_export.csv_chunks(rows, newest_first=True),
+                                         content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="predictions.csv"'
+        return response
 
     def dashboard_view(self, request):
         """Staff only (admin_view), and only for those allowed to see the history."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         period, form = dashboard.period_from_query(request.GET)
+        history_summary.extend()  # writes only when a day has closed since the last view
         summary = dashboard.history_summary(period)
         sources = dict(Prediction.Source.choices)
         context = {

@@ -9,11 +9,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django import forms
-from django.db.models import Count, Q
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
+from predictor import history_summary as daily
 from predictor import observations
 from predictor.models import ModelVersion, Prediction
 
@@ -107,22 +106,21 @@ class HistorySummary:
 
 
 def history_summary(period: Period) -> HistorySummary:
-    """Everything the dashboard shows, in one scan of the period's history and one short index scan."""
+    """Everything the dashboard shows: the summary's days, the open days' rows, one short index scan."""
     start, end = period.bounds()
     rows = Prediction.objects.filter(created_at__gte=start, created_at__lt=end)
 
-    # Per day, source and model version in one GROUP BY: a few hundred groups, whatever the row count.
+    # Per day, source and model version: closed days from the daily summary, the rest from the
+    # raw rows (see predictor.history_summary); exact, whatever the size of the history.
     index = {day: i for i, day in enumerate(period.days)}
     per_day = {source: [0] * len(index) for source in Prediction.Source.values}
     per_version = {}
-    groups = (rows.annotate(day=TruncDate("created_at")).values("day", "source", "model_version")
-              .annotate(n=Count("*"), outside=Count("pk", filter=Q(outside_training_range=True))).order_by())
-    for group in groups:
-        if group["day"] in index and group["source"] in per_day:
-            per_day[group["source"]][index[group["day"]]] += group["n"]
-        counts = per_version.setdefault(group["model_version"], [0, 0])
-        counts[0] += group["n"]
-        counts[1] += group["outside"]
+    for group in daily.groups(period.start, period.end + dt.timedelta(days=1)):
+        if group.day in index and group.source in per_day:
+            per_day[group.source][index[group.day]] += group.predictions
+        counts = per_version.setdefault(group.model_version_id, [0, 0])
+        counts[0] += group.predictions
+        counts[1] += group.outside
     versions = [VersionRow(version, *per_version.get(version.pk, (0, 0)))
                 for version in ModelVersion.objects.defer("artifact").order_by("-id")]
     active = next((row.version for row in versions if row.version.is_active), None)

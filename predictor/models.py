@@ -167,3 +167,36 @@ class RateLimitCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.hits}"
+
+
+class PredictionDay(models.Model):
+    """How many predictions one model version made through one door on one closed (UTC) day.
+
+    The dashboard's summary of the history: exact for every day before SummaryWatermark, rebuilt
+    or extended only by predictor.history_summary, and decremented by pruning. Days from the
+    watermark on are counted from the raw rows, so no prediction ever writes here.
+    """
+
+    day = models.DateField()
+    source = models.CharField(max_length=16, choices=Prediction.Source.choices)
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="+")
+    predictions = models.PositiveIntegerField()
+    outside = models.PositiveIntegerField(help_text="Of those, with an input outside the training range.")
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["day", "source", "model_version"],
+                                               name="one_summary_row_per_day_source_version")]
+
+    def __str__(self):
+        return f"{self.day} {self.source} v{self.model_version_id}: {self.predictions}"
+
+
+class SummaryWatermark(models.Model):
+    """One row: PredictionDay holds every day before `days_before` (None: nothing summarised yet)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    days_before = models.DateField(null=True)
+
+    def __str__(self):
+        return f"summarised before {self.days_before}"

@@ -44,14 +44,64 @@ def test_history_cannot_be_added_changed_or_deleted_from_admin(admin_client, his
     assert prediction.temperature == 25.0 and Prediction.objects.count() == 3
 
 
-def test_export_action_downloads_the_selected_rows_as_csv(admin_client, history):
-    selected = [str(p.pk) for p in history.filter(source__in=["form", "api"])]
-    response = admin_client.post("/admin/predictor/prediction/",
-                                 {"action": "export_csv", "_selected_action": selected})
+def export(admin_client, query="") -> list[dict]:
+    response = admin_client.get(f"/admin/predictor/prediction/export.csv{query}")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert sorted(row["source"] for row in rows) == ["api", "form"]
-    assert {row["id"] for row in rows} == set(selected)
+    assert response.streaming
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_export_downloads_every_row_the_filter_shows_on_all_pages(admin_client, history, monkeypatch):
+    from predictor.admin import PredictionAdmin
+
+    monkeypatch.setattr(PredictionAdmin, "list_per_page", 1)
+    services.predict_and_record(temperature=30, humidity=60, windspeed=10, source="api")
+    rows = export(admin_client, "?source__exact=api")
+    assert [row["temperature"] for row in rows] == ["30", "15"]  # newest first, as the list shows them
+    assert {row["model_version"] for row in rows} == {str(history.first().model_version)}
+    assert all(row["interval_low"] and row["interval_high"] for row in rows)
+    assert len(export(admin_client)) == 4
+
+
+def test_the_history_list_links_to_the_export_of_its_current_filter(admin_client, history):
+    html = admin_client.get("/admin/predictor/prediction/?source__exact=api").content.decode()
+    assert 'href="/admin/predictor/prediction/export.csv?source__exact=api"' in html
+
+
+def test_export_of_a_search_gives_the_rows_found(admin_client, history):
+    wanted = history.get(source="form")
+    assert [row["id"] for row in export(admin_client, f"?q={wanted.pk}")] == [str(wanted.pk)]
+
+
+def test_export_with_an_unknown_filter_is_a_clear_400(admin_client, history):
+    response = admin_client.get("/admin/predictor/prediction/export.csv?no_such_field=1")
+    assert response.status_code == 400 and b"filter" in response.content
+
+
+def test_search_by_a_full_id_finds_that_prediction_through_the_primary_key(admin_client, history):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    wanted = history.get(source="api")
+    for term in (str(wanted.pk), str(wanted.pk).upper(), wanted.pk.hex, f"  {wanted.pk}  "):
+        with CaptureQueriesContext(connection) as queries:
+            html = admin_client.get("/admin/predictor/prediction/", {"q": term}).content.decode()
+        assert re.findall(r'<td class="field-temperature">([^<]+)</td>', html) == ["15.0"], term
+        assert not [q for q in queries.captured_queries if "LIKE" in q["sql"].upper()]
+
+
+def test_search_by_the_first_characters_of_an_id(admin_client, history):
+    wanted = history.get(source="batch")
+    # Past the first 12 hex digits (a version 7 id's millisecond, shared by rows made together).
+    html = admin_client.get("/admin/predictor/prediction/", {"q": str(wanted.pk)[:23]}).content.decode()
+    assert re.findall(r'<td class="field-temperature">([^<]+)</td>', html) == ["25.0"]
+
+
+@pytest.mark.parametrize("term", ["hello", "1234", "zz" * 16, "'; DROP TABLE x; --", "0" * 40])
+def test_search_for_anything_else_finds_nothing_and_never_fails(admin_client, history, term):
+    response = admin_client.get("/admin/predictor/prediction/", {"q": term})
+    assert response.status_code == 200
+    assert re.findall(r'<td class="field-temperature">([^<]+)</td>', response.content.decode()) == []
 
 
 def test_model_versions_list_shows_metrics_and_the_active_flag(admin_client, active_version):

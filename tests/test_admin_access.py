@@ -31,9 +31,8 @@ def test_logged_in_users_who_are_not_staff_are_sent_to_the_login_page(client, pr
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), url
 
 
-def test_the_export_action_is_refused_to_anonymous_visitors(client, prediction):
-    response = client.post("/admin/predictor/prediction/",
-                           {"action": "export_csv", "_selected_action": [str(prediction.pk)]})
+def test_the_csv_export_is_refused_to_anonymous_visitors(client, prediction):
+    response = client.get("/admin/predictor/prediction/export.csv")
     assert response.status_code == 302 and "text/csv" not in response.get("Content-Type", "")
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Permission
 
-from predictor import dashboard, services
+from predictor import dashboard, history_summary, services
 from predictor.models import Prediction
 
 URL = "/admin/predictor/prediction/dashboard/"
@@ -17,6 +17,7 @@ def record_on(day: dt.date, *, source="form", temperature=20.0, humidity=60.0, w
                                              source=source)
     when = dt.datetime.combine(day, dt.time(hour), tzinfo=dt.timezone.utc)
     Prediction.objects.filter(pk=prediction.pk).update(created_at=when)
+    history_summary.rebuild()  # a row moved to a past day by SQL: recounted as summarize_history does
     return prediction
 
 
@@ -69,8 +70,9 @@ def test_humidity_of_100_falls_in_the_last_bin(active_version):
 
 
 def test_summary_takes_a_fixed_number_of_queries_however_many_rows(history, django_assert_max_num_queries):
-    # The period's GROUP BY, the versions, the latest inputs, and the live error of the one version.
-    with django_assert_max_num_queries(4):
+    # The watermark, the summary's days, the open days' GROUP BY, the versions, the latest inputs,
+    # and the live error of the one version.
+    with django_assert_max_num_queries(6):
         dashboard.history_summary(dashboard.Period.last(30, today=TODAY))
 
 

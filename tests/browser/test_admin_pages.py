@@ -20,15 +20,19 @@ def test_staff_filters_the_history_and_exports_it_as_csv(logged_in, history):
     page.wait_for_url("**/admin/predictor/prediction/")
     assert page.locator("#result_list tbody tr").count() == 4
 
+    page.locator("#searchbar").fill("not-an-id")  # the search box takes ids only: finds nothing
+    with page.expect_navigation():
+        page.locator("#searchbar").press("Enter")
+    assert "q=not-an-id" in page.url and page.locator("#result_list tbody tr").count() == 0
+    page.goto("/admin/predictor/prediction/")
+
     page.locator("#changelist-filter").get_by_role("link", name="API", exact=True).click()
     page.wait_for_url(re.compile(r"source__exact=api"))
     temperatures = page.locator("#result_list td.field-temperature").all_inner_texts()
     assert temperatures == ["25.0", "15.0"]
 
-    page.locator("#action-toggle").check()
-    page.get_by_label("Action:").select_option("export_csv")
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Go").click()
+    with page.expect_download() as download:  # every row of the current filter, not a selection
+        page.get_by_role("link", name="Export CSV").click()
     path = download.value.path()
     rows = list(csv.DictReader(io.StringIO(open(path, encoding="utf-8").read())))
     assert download.value.suggested_filename == "predictions.csv"

@@ -1,0 +1,20 @@
+"""Predictions stamped on past days, stored as a bulk load would store them (not by the app)."""
+import datetime as dt
+
+from predictor import recording
+from predictor.models import Prediction
+
+
+def add_rows(version, when: dt.datetime, count: int = 1, *, source: str = "api", outside: bool = False,
+             temperature: float = 21.5):
+    rows = [(recording.new_id(), temperature, 60.0, 10.0, 1234.56, 1000.04, 1500.0, outside, version.pk, when, source)
+            for _ in range(count)]
+    predictions = recording.new_predictions(rows)
+    recording.insert_many(predictions)
+    # below COPY_MIN_ROWS the ORM stamps them now (auto_now_add): put them on their day, as SQL would
+    Prediction.objects.filter(pk__in=[p.pk for p in predictions]).update(created_at=when)
+    return predictions
+
+
+def at(day: dt.date, hour: int = 12) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=dt.timezone.utc)
