@@ -45,7 +45,13 @@ def free_port(candidates: range) -> int:
 
 
 @pytest.fixture(scope="session")
-def cluster():
+def static_files():
+    """The manifest of hashed static files every page links through: Heroku's build makes it."""
+    web.collectstatic()
+
+
+@pytest.fixture(scope="session")
+def cluster(static_files):
     pg = ThrowawayPostgres(free_port(PG_PORTS)).init()
     pg.start()
     try:
@@ -53,7 +59,6 @@ def cluster():
         web.run_release(pg.url(TEMPLATE_DB))  # migrate + ensure_model (trains one), as Heroku's release
         # A second, inactive version for the tests that switch models.
         web.manage(pg.url(TEMPLATE_DB), "train", "--no-activate", "--notes", "second version", "--verbosity", "0")
-        web.collectstatic()  # as Heroku's build
         yield pg
     finally:
         pg.destroy()

@@ -23,7 +23,7 @@ NO_HANG_SECONDS = 10
 
 
 @pytest.fixture
-def small_plan():
+def small_plan(static_files):
     pg = ThrowawayPostgres(free_port(PG_PORTS), max_connections=MAX_CONNECTIONS).init()
     pg.start()
     try:
