@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from predictor import services
+from predictor.admin import PredictionAdmin
 from predictor.models import ModelVersion, Observation, Prediction
 from tests.test_fuzz_hostile_input import HOSTILE_TEXT
 
@@ -70,16 +71,18 @@ def staff_client(client, django_user_model):
 
 
 @pytest.fixture
-def admin_data(make_version):
+def admin_data(make_version, monkeypatch):
+    # Short pages keep each request quick and still give the history several pages to fuzz.
+    monkeypatch.setattr(PredictionAdmin, "list_per_page", 5)
     older = make_version(notes="the first one")
     make_version(active=True)
     older.activated_at = older.created_at
     older.save(update_fields=["activated_at"])
-    for i in range(55):  # more than a page (50)
+    for i in range(12):
         services.predict_and_record(temperature=-5 + i, humidity=40 + i % 50, windspeed=i % 30,
                                     source=["form", "api", "batch"][i % 3])
-    for day in range(1, 4):
-        Observation.objects.create(date=f"2024-06-0{day}", temperature=20, humidity=50, windspeed=10,
+    for day in range(1, 4):  # days the versions trained on: no live error to compute on every page
+        Observation.objects.create(date=f"2012-06-0{day}", temperature=20, humidity=50, windspeed=10,
                                    actual_count=4000 + day)
 
 
@@ -120,10 +123,11 @@ def no_tracebacks(caplog):
     caplog.set_level(logging.ERROR)
 
     def check():
-        # django.security's records (a refused redirect, a disallowed lookup: 400s) are the
-        # intended answer; a traceback or a logged server error is not.
-        logged = [record for record in caplog.records
-                  if record.exc_info or (record.name == "django.request" and record.levelno >= logging.ERROR)]
+        # django.security's records (a refused redirect, a disallowed lookup: Django's own 400s,
+        # logged with their traceback on purpose for the security log) are the intended answer;
+        # any other traceback or a logged server error is not.
+        logged = [record for record in caplog.records if not record.name.startswith("django.security.")
+                  and (record.exc_info or record.levelno >= logging.ERROR)]
         assert logged == [], [record.getMessage() for record in logged]
 
     return check
@@ -163,15 +167,15 @@ def test_the_crawl_reaches_every_list_filter_ordering_page_and_preset(crawled):
     assert len(crawled["change_pages"]) >= 3
 
 
-@fuzz(1500)
+@fuzz(1300)
 @given(data=st.data())
 def test_staff_pages_answer_hostile_query_parameters_below_500(staff_client, crawled, no_tracebacks, data):
     link = data.draw(st.sampled_from(crawled["links"]))
     url = mutated(link, data, crawled["names"])
     response = staff_client.get(url)
     sent("staff pages", response, no_tracebacks)
-    if response.status_code == 302 and "?e=1" in response["Location"]:
-        assert staff_client.get(response["Location"]).status_code == 200  # Django's "?e=1" list, with a message
+    if response.status_code == 302 and response["Location"].endswith("?e=1"):
+        sent("staff pages", staff_client.get(response["Location"]), no_tracebacks)  # the list, with a message
 
 
 ID_LIKE = st.one_of(ADMIN_HOSTILE, st.integers(-(2 ** 70), 2 ** 70).map(str))
@@ -265,7 +269,7 @@ def test_activate_and_rollback_buttons_with_hostile_posts(staff_client, admin_da
         assert which == "rollback" or encoded(version) == str(after[0])
 
 
-QUOTAS = [("staff pages", 1500), ("change pages", 250), ("activate action", 150), ("observation forms", 200),
+QUOTAS = [("staff pages", 1300), ("change pages", 250), ("activate action", 150), ("observation forms", 200),
           ("activate buttons", 100)]
 
 
