@@ -1,6 +1,7 @@
 """Admin: the prediction history (read-only, exportable), the model versions with their live
 error, and the observed days (editable by staff)."""
 import csv
+import datetime as dt
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -10,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -46,6 +48,11 @@ def _with_header(rows):
     yield from rows
 
 
+def compact_time(moment) -> str:
+    """2026-11-28 19:43 (UTC): a list's time column, narrow enough for every column to fit."""
+    return "–" if moment is None else timezone.localtime(moment, dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
 class ModelVersionFilter(admin.SimpleListFilter):
     """Filter by model version, listing versions by id only (never loading their artifacts)."""
 
@@ -68,7 +75,7 @@ class PredictionAdmin(HostileInputSafeAdmin):
     and month links need a DISTINCT over the whole table (the created_at filter covers dates).
     """
 
-    list_display = ("created_at", "temperature", "humidity", "wind_speed", "rounded_count", "interval_low_display",
+    list_display = ("made_at", "temperature", "humidity", "wind_speed", "rounded_count", "interval_low_display",
                     "interval_high_display", "training_range", "version", "source")
     list_filter = ("source", ModelVersionFilter,
                    ("outside_training_range", labelled_boolean_filter("inputs vs training range", "Outside", "Within")),
@@ -91,6 +98,10 @@ class PredictionAdmin(HostileInputSafeAdmin):
     @admin.display(description="Model version", ordering="model_version")
     def version(self, obj):
         return f"v{obj.model_version_id}"  # as ModelVersion.__str__, without loading the version
+
+    @admin.display(description="Made (UTC)", ordering="created_at")
+    def made_at(self, obj):
+        return compact_time(obj.created_at)
 
     @admin.display(description="Wind speed", ordering="windspeed")
     def wind_speed(self, obj):
@@ -162,8 +173,8 @@ class PredictionAdmin(HostileInputSafeAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(HostileInputSafeAdmin):
-    list_display = ("__str__", "created_at", "cv_mae_display", "baseline_linear_mae", "interval_display",
-                    "live_error_display", "training_rows", "is_active", "activated_at")
+    list_display = ("__str__", "created", "cv_mae_display", "baseline_linear_mae", "interval_display",
+                    "live_error_display", "training_rows", "is_active", "activated")
     list_filter = (("is_active", labelled_boolean_filter("status", "Active", "Not active")),)
     actions = ["activate_selected"]
     list_per_page = 20  # each row's live error loads that version's artifact
@@ -174,6 +185,14 @@ class ModelVersionAdmin(HostileInputSafeAdmin):
 
     class Media:
         css = {"all": ("css/admin-pages.css",)}
+
+    @admin.display(description="Trained (UTC)", ordering="created_at")
+    def created(self, obj):
+        return compact_time(obj.created_at)
+
+    @admin.display(description="Last activated (UTC)", ordering="activated_at")
+    def activated(self, obj):
+        return compact_time(obj.activated_at)
 
     @admin.display(description="Status")
     def status(self, obj):

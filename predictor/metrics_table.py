@@ -40,7 +40,7 @@ def value_text(key, value) -> str:
     if isinstance(value, float):
         if any(word in str(key) for word in SHARES) and 0 <= value <= 1:
             return f"{value:.0%}".replace("%", " %")
-        if str(key) == "r2" or abs(value) < 1:
+        if str(key) == "r2" or 0 < abs(value) < 1:
             return f"{value:.3f}"
         return f"{value:,.1f}"
     if isinstance(value, (list, tuple)) and all(not isinstance(item, (dict, list)) for item in value):
