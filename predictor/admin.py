@@ -81,8 +81,8 @@ class PredictionAdmin(HostileInputSafeAdmin):
                    ("outside_training_range", labelled_boolean_filter("inputs vs training range", "Outside", "Within")),
                    "created_at")
     # The detail page: numbers as people read them, and a link to the public result page.
-    fields = ("created_at", "source", "temperature", "humidity", "wind_speed", "rounded_count", "interval_display",
-              "training_range", "version", "public_page")
+    fields = ("created_at", "source", "temperature_reading", "humidity_reading", "wind_speed_reading",
+              "rounded_count", "interval_display", "training_range", "version_link", "public_page")
     readonly_fields = fields
     ordering = ("-created_at",)
     actions = [export_csv]
@@ -126,6 +126,23 @@ class PredictionAdmin(HostileInputSafeAdmin):
         if obj.outside_training_range:
             return mark_safe('<span class="range-flag range-flag--outside">outside</span>')
         return mark_safe('<span class="range-flag range-flag--within">within</span>')
+
+    @admin.display(description="Temperature")
+    def temperature_reading(self, obj):
+        return f"{obj.temperature:.1f} °C"
+
+    @admin.display(description="Humidity")
+    def humidity_reading(self, obj):
+        return f"{obj.humidity:.1f} %"
+
+    @admin.display(description="Wind speed")
+    def wind_speed_reading(self, obj):
+        return f"{obj.windspeed:.1f} km/h"
+
+    @admin.display(description="Model version")
+    def version_link(self, obj):
+        return format_html('<a href="{}">v{}</a>', reverse("admin:predictor_modelversion_change",
+                                                            args=[obj.model_version_id]), obj.model_version_id)
 
     @admin.display(description="Public page")
     def public_page(self, obj):

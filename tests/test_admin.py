@@ -163,6 +163,8 @@ def test_prediction_page_reads_as_numbers_and_links_to_the_public_result(admin_c
     assert f'href="/predictions/{prediction.pk}/"' in html
     assert repr(prediction.predicted_count) not in html and f"{prediction.rounded_count:,}" in html
     assert repr(prediction.interval_low) not in html
+    assert f"{prediction.temperature:.1f} °C" in html and f"{prediction.windspeed:.1f} km/h" in html
+    assert f'href="/admin/predictor/modelversion/{prediction.model_version_id}/change/"' in html
 
 
 def test_model_version_page_shows_metrics_as_tables_not_json(admin_client, active_version):
