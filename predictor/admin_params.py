@@ -52,7 +52,9 @@ class HostileInputSafeChangeList(ChangeList):
             # transaction usable for what follows (session, messages, the redirect).
             with transaction.atomic():
                 super().__init__(request, *args, **kwargs)
-                _evaluate(self.result_list)
+                # Run the page's query now, inside the guard, not later while the template
+                # renders (len() fills the queryset's cache; the template reuses it).
+                len(self.result_list)
         except IncorrectLookupParameters as error:
             self._tell(request, error)
             raise
@@ -68,12 +70,6 @@ class HostileInputSafeChangeList(ChangeList):
             messages.warning(request, "The filter, search, ordering or page in the address could not be "
                                       "understood, so the whole list is shown."
                                       + (f" ({error.args[0]})" if isinstance(error, UnreadableParameter) else ""))
-
-
-def _evaluate(result_list) -> None:
-    """Run the page's query now, inside the guard, rather than later while the template renders."""
-    if hasattr(result_list, "_fetch_all"):
-        result_list._fetch_all()
 
 
 class HostileInputSafeAdmin(admin.ModelAdmin):
