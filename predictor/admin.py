@@ -1,17 +1,33 @@
 """Admin: the prediction history (read-only, exportable), the model versions with their live
 error, and the observed days (editable by staff)."""
+import datetime as dt
+
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models.functions import Length
-from django.http import HttpResponseBadRequest, StreamingHttpResponse
+from django.http import HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
+from predictor import admin_site  # noqa: F401  (branding, the auth admins)
 from predictor import (dashboard, figures, history_export, history_search, history_summary, interval_words,
-                       observations, versions)
+                       metrics_table, observations, versions)
+from predictor.admin_filters import labelled_boolean_filter
+from predictor.admin_params import HostileInputSafeAdmin
 from predictor.models import ModelVersion, Observation, Prediction
 from predictor.pagination import EstimatedCountPaginator
+
+
+def compact_time(moment) -> str:
+    """2026-11-28 19:43 (UTC): a list's time column, narrow enough for every column to fit."""
+    return "–" if moment is None else timezone.localtime(moment, dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
 
 class ModelVersionFilter(admin.SimpleListFilter):
     """Filter by model version, listing versions by id only (never loading their artifacts)."""
@@ -27,7 +43,7 @@ class ModelVersionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Prediction)
-class PredictionAdmin(admin.ModelAdmin):
+class PredictionAdmin(HostileInputSafeAdmin):
     """The append-only history: staff can look and export, nobody can add, change or delete.
 
     Built to stay fast over millions of rows: the page is read from the created_at index, no
@@ -35,9 +51,15 @@ class PredictionAdmin(admin.ModelAdmin):
     and month links need a DISTINCT over the whole table (the created_at filter covers dates).
     """
 
-    list_display = ("created_at", "temperature", "humidity", "windspeed", "rounded_count",
-                    "outside_training_range", "version", "source")
-    list_filter = ("source", ModelVersionFilter, "outside_training_range", "created_at")
+    list_display = ("made_at", "temperature", "humidity", "wind_speed", "rounded_count", "interval_low_display",
+                    "interval_high_display", "training_range", "version", "source")
+    list_filter = ("source", ModelVersionFilter,
+                   ("outside_training_range", labelled_boolean_filter("inputs vs training range", "Outside", "Within")),
+                   "created_at")
+    # The detail page: numbers as people read them, and a link to the public result page.
+    fields = ("created_at", "source", "temperature_reading", "humidity_reading", "wind_speed_reading",
+              "rounded_count", "interval_display", "training_range", "version_link", "public_page")
+    readonly_fields = fields
     ordering = ("-created_at",)
     search_fields = ("id",)  # searched by get_search_results: through the primary key, never a scan
     search_help_text = "A prediction's id, or its first characters (at least 8)."
@@ -47,12 +69,65 @@ class PredictionAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_select_related = False
 
+    class Media:
+        css = {"all": ("css/admin-pages.css",)}
+
     @admin.display(description="Model version", ordering="model_version")
     def version(self, obj):
         return f"v{obj.model_version_id}"  # as ModelVersion.__str__, without loading the version
 
     def get_search_results(self, request, queryset, search_term):
         return history_search.by_id(queryset, search_term), False
+
+    @admin.display(description="Made (UTC)", ordering="created_at")
+    def made_at(self, obj):
+        return compact_time(obj.created_at)
+
+    @admin.display(description="Wind speed", ordering="windspeed")
+    def wind_speed(self, obj):
+        return obj.windspeed
+
+    @admin.display(description="80 % low", ordering="interval_low")
+    def interval_low_display(self, obj):
+        return "–" if obj.rounded_interval is None else f"{obj.rounded_interval[0]:,}"
+
+    @admin.display(description="80 % high", ordering="interval_high")
+    def interval_high_display(self, obj):
+        return "–" if obj.rounded_interval is None else f"{obj.rounded_interval[1]:,}"
+
+    @admin.display(description="80 % interval (rentals)")
+    def interval_display(self, obj):
+        interval = obj.rounded_interval
+        return "–" if interval is None else f"{interval[0]:,} to {interval[1]:,}"
+
+    @admin.display(description="Inputs vs training range", ordering="outside_training_range")
+    def training_range(self, obj):
+        # Words, not Django's boolean icons: a green tick on the risky case read backwards.
+        if obj.outside_training_range:
+            return mark_safe('<span class="range-flag range-flag--outside">outside</span>')
+        return mark_safe('<span class="range-flag range-flag--within">within</span>')
+
+    @admin.display(description="Temperature")
+    def temperature_reading(self, obj):
+        return f"{obj.temperature:.1f} °C"
+
+    @admin.display(description="Humidity")
+    def humidity_reading(self, obj):
+        return f"{obj.humidity:.1f} %"
+
+    @admin.display(description="Wind speed")
+    def wind_speed_reading(self, obj):
+        return f"{obj.windspeed:.1f} km/h"
+
+    @admin.display(description="Model version")
+    def version_link(self, obj):
+        return format_html('<a href="{}">v{}</a>', reverse("admin:predictor_modelversion_change",
+                                                            args=[obj.model_version_id]), obj.model_version_id)
+
+    @admin.display(description="Public page")
+    def public_page(self, obj):
+        return format_html('<a href="{}">The result page, with its charts</a>',
+                           reverse("predictor:result", args=[obj.pk]))
 
     def get_urls(self):
         view = self.admin_site.admin_view(self.dashboard_view)
@@ -98,7 +173,7 @@ class PredictionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Predicted rentals", ordering="predicted_count")
     def rounded_count(self, obj):
-        return obj.rounded_count
+        return f"{obj.rounded_count:,}"
 
     def has_add_permission(self, request):
         return False
@@ -111,16 +186,101 @@ class PredictionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "created_at", "cv_mae_display", "baseline_linear_mae", "interval_display",
-                    "live_error_display", "training_rows", "is_active", "activated_at")
-    list_filter = ("is_active",)
+class ModelVersionAdmin(HostileInputSafeAdmin):
+    list_display = ("__str__", "created", "cv_mae_display", "baseline_linear_mae", "interval_display",
+                    "live_error_display", "training_rows", "is_active", "activated")
+    list_filter = (("is_active", labelled_boolean_filter("status", "Active", "Not active")),)
     actions = ["activate_selected"]
     list_per_page = 20  # each row's live error loads that version's artifact
-    fields = ("sha256", "artifact_size", "created_at", "is_active", "activated_at", "live_error_display",
-              "interval_display", "interval_coverage_display", "params", "metrics", "training_data_fingerprint", "training_rows",
-              "training_last_date", "feature_ranges", "notes")
+    fields = ("status", "created_at", "activated_at", "metrics_display", "interval_display", "interval_coverage_display", "training_rows",
+              "training_last_date", "feature_ranges_display", "params_display", "sha256", "artifact_size",
+              "training_data_fingerprint", "notes")
     readonly_fields = tuple(name for name in fields if name != "notes")
+
+    class Media:
+        css = {"all": ("css/admin-pages.css",)}
+
+    @admin.display(description="Trained (UTC)", ordering="created_at")
+    def created(self, obj):
+        return compact_time(obj.created_at)
+
+    @admin.display(description="Last activated (UTC)", ordering="activated_at")
+    def activated(self, obj):
+        return compact_time(obj.activated_at)
+
+    @admin.display(description="Status")
+    def status(self, obj):
+        return "Active: it makes every new prediction" if obj.is_active else "Not active"
+
+    @admin.display(description="Metrics")
+    def metrics_display(self, obj):
+        tables = metrics_table.metrics_tables(obj.metrics, observations.live_error(obj))
+        return render_to_string("admin/predictor/modelversion/tables.html", {"tables": tables})
+
+    @admin.display(description="Training range of each input")
+    def feature_ranges_display(self, obj):
+        ranges = obj.feature_ranges if isinstance(obj.feature_ranges, dict) else {}
+        table = metrics_table.Table("The lowest and highest value of each input in the training days",
+                                    ["Input", "Lowest", "Highest"],
+                                    [[figures.FEATURE_WORDS.get(name, (name,))[0],
+                                      *(metrics_table.value_text(name, value) for value in bounds)]
+                                     for name, bounds in ranges.items() if isinstance(bounds, (list, tuple))])
+        return render_to_string("admin/predictor/modelversion/tables.html", {"tables": [table]})
+
+    @admin.display(description="Training parameters")
+    def params_display(self, obj):
+        table = metrics_table.mapping_table("XGBoost parameters and the inputs it uses", obj.params)
+        return render_to_string("admin/predictor/modelversion/tables.html", {"tables": [table]})
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<int:version_id>/activate/", self.admin_site.admin_view(self.activate_view),
+                 name="%s_%s_activate" % info),
+            path("rollback/", self.admin_site.admin_view(self.rollback_view), name="%s_%s_rollback" % info),
+            *super().get_urls(),
+        ]
+
+    def _confirm(self, request, *, title, question, button, target, command, error=None):
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": title,
+                   "question": question, "button": button, "target": target, "command": command,
+                   "current": versions.active_model_version(), "error": error}
+        return TemplateResponse(request, "admin/predictor/modelversion/confirm.html", context,
+                                status=400 if error else 200)
+
+    def activate_view(self, request, version_id):
+        """Activate one version: a confirmation page, then the same service as `manage.py models activate`."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        version = get_object_or_404(ModelVersion.objects.defer("artifact"), pk=version_id)
+        if request.method == "POST":
+            version = versions.activate_model_version(version_id=version.pk)
+            self.message_user(request, f"Model version {version} is now active; web processes switch within seconds.")
+            return HttpResponseRedirect(reverse("admin:predictor_modelversion_change", args=[version.pk]))
+        return self._confirm(request, title=f"Activate {version}", button=f"Yes, activate {version}",
+                             question=f"Make {version} the active model version?", target=version,
+                             command=f"manage.py models activate {version.pk}")
+
+    def rollback_view(self, request):
+        """Re-activate the previously active version, as `manage.py models rollback` does."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        previous = versions.previous_model_version()
+        if previous is None:
+            return self._confirm(request, title="Roll back", question="", button="", target=None,
+                                 command="manage.py models rollback",
+                                 error="There is no previously active model version to roll back to.")
+        if request.method == "POST":
+            try:
+                version = versions.rollback_model_version()
+            except versions.VersionError as error:
+                self.message_user(request, f"Nothing rolled back: {error}.", messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:predictor_modelversion_changelist"))
+            self.message_user(request, f"Rolled back: model version {version} is active again.")
+            return HttpResponseRedirect(reverse("admin:predictor_modelversion_change", args=[version.pk]))
+        return self._confirm(request, title="Roll back", button=f"Yes, roll back to {previous}",
+                             question=f"Roll back to {previous}, the version that was active before?",
+                             target=previous, command="manage.py models rollback")
 
     def get_queryset(self, request):
         # Never load the artifact bytes just to list or show versions.
@@ -172,7 +332,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Observation)
-class ObservationAdmin(admin.ModelAdmin):
+class ObservationAdmin(HostileInputSafeAdmin):
     """What really happened: staff add and correct days here or import a CSV with
     `manage.py import_observations`."""
 

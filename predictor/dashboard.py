@@ -5,6 +5,7 @@ hands the result to predictor.figures for pictures.
 """
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,9 @@ from predictor.models import ModelVersion, Prediction
 MAX_DAYS = 366
 VERSIONS_SHOWN = 10
 PRESETS = (7, 30, 90, 365)
+# Days a period may cover: wide enough for any real history, and far from the calendar's ends
+# (date.max + 1 day would overflow).
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 # The drift histograms show the latest inputs of the period: recent enough to show drift, and a
 # bounded read however long the period and the history are.
 RECENT_SAMPLE = 10_000
@@ -31,6 +35,18 @@ class PeriodForm(forms.Form):
                             help_text="First day (UTC), included.")
     end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}),
                           help_text="Last day (UTC), included.")
+
+    def _clean_day(self, name):
+        day = self.cleaned_data[name]
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise forms.ValidationError(f"Choose a day from {EARLIEST:%-d %b %Y} to {LATEST:%-d %b %Y}.")
+        return day
+
+    def clean_start(self):
+        return self._clean_day("start")
+
+    def clean_end(self):
+        return self._clean_day("end")
 
     def clean(self):
         cleaned = super().clean()
@@ -66,8 +82,9 @@ class Period:
 def period_from_query(data) -> tuple[Period, PeriodForm]:
     """The period asked for in the query string (default: the last 30 days), and its form."""
     default = Period.last(30)
-    if "days" in data and data["days"].isdigit() and 1 <= int(data["days"]) <= MAX_DAYS:
-        default = Period.last(int(data["days"]))
+    days = data.get("days", "")
+    if re.fullmatch(r"[0-9]{1,3}", days) and 1 <= int(days) <= MAX_DAYS:  # ASCII digits only: "²".isdigit()
+        default = Period.last(int(days))
     if "start" not in data and "end" not in data:
         return default, PeriodForm(initial={"start": default.start, "end": default.end})
     form = PeriodForm(data)

@@ -34,17 +34,18 @@ def activate_model_version(*, version_id: int) -> ModelVersion:
     return version
 
 
+def previous_model_version() -> ModelVersion | None:
+    """The version that was active before the current one (what a rollback re-activates)."""
+    return (ModelVersion.objects.filter(is_active=False, activated_at__isnull=False)
+            .order_by("-activated_at").defer("artifact").first())
+
+
 def rollback_model_version() -> ModelVersion:
     """Re-activate the version that was active before the current one."""
-    previous = (
-        ModelVersion.objects.filter(is_active=False, activated_at__isnull=False)
-        .order_by("-activated_at")
-        .values_list("id", flat=True)
-        .first()
-    )
+    previous = previous_model_version()
     if previous is None:
         raise VersionError("no previously active model version to roll back to")
-    return activate_model_version(version_id=previous)
+    return activate_model_version(version_id=previous.pk)
 
 
 def active_model_version() -> ModelVersion | None:

@@ -131,3 +131,144 @@ def test_activate_action_switches_the_active_version(admin_client, active_versio
                                  {"action": "activate_selected", "_selected_action": [other.pk]}, follow=True)
     assert "is now active" in response.content.decode()
     assert ModelVersion.objects.get(is_active=True).pk == other.pk
+
+
+# --- hostile parameters: one guard turns them into Django's "?e=1" answer (predictor.admin_params)
+
+@pytest.mark.parametrize("query", [
+    "model_version__id__exact=abc", "source__exact=a%00", "q=%00", "o=1%00", "created_at__gte=2021-02-30",
+])
+def test_hostile_history_parameters_redirect_to_the_standard_error_flag(admin_client, history, query):
+    response = admin_client.get(f"/admin/predictor/prediction/?{query}")
+    assert response.status_code == 302 and response["Location"].endswith("?e=1"), response.status_code
+    page = admin_client.get(response["Location"])
+    assert page.status_code == 200 and "could not be understood" in page.content.decode()
+
+
+@pytest.mark.parametrize("query", ["temperature__gt=NaN", "p=" + "9" * 30, "o=" + "9" * 30, "all="])
+def test_odd_but_readable_parameters_show_the_list(admin_client, history, query):
+    assert admin_client.get(f"/admin/predictor/prediction/?{query}").status_code == 200
+
+
+def test_a_version_id_beyond_any_integer_is_an_empty_list(admin_client, history):
+    response = admin_client.get("/admin/predictor/prediction/?model_version__id__exact=" + "9" * 30)
+    assert response.status_code == 200 and "0 predictions" in response.content.decode()
+
+
+def test_hostile_parameters_on_top_of_the_error_flag_get_a_clear_page_not_a_500(admin_client, history):
+    response = admin_client.get("/admin/predictor/prediction/?e=1&model_version__id__exact=abc")
+    assert response.status_code == 200
+    assert "could not be understood" in response.content.decode()
+
+
+def test_observation_date_hierarchy_at_the_end_of_the_calendar_is_refused_not_a_500(admin_client):
+    response = admin_client.get("/admin/predictor/observation/?date__year=9999&date__month=12")
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+def test_auth_user_list_is_guarded_too(admin_client):
+    response = admin_client.get("/admin/auth/user/?q=a%00b")
+    assert response.status_code == 302 and response["Location"].endswith("?e=1")
+
+
+def test_activate_action_with_ids_that_are_not_ids_changes_nothing(admin_client, active_version, make_version):
+    make_version()
+    response = admin_client.post("/admin/predictor/modelversion/",
+                                 {"action": "activate_selected", "_selected_action": ["abc"]}, follow=True)
+    assert response.status_code == 200 and "could not be read" in response.content.decode()
+    assert ModelVersion.objects.get(is_active=True).pk == active_version.pk
+
+
+@pytest.mark.parametrize("query", ["days=%C2%B2", "start=9999-12-31&end=9999-12-31", "start=0001-01-01&end=0001-01-02",
+                                   "start=2021-02-30&end=2021-03-01", "days=" + "9" * 50])
+def test_dashboard_answers_odd_periods_with_the_page_and_a_message(admin_client, history, query):
+    response = admin_client.get(f"/admin/predictor/prediction/dashboard/?{query}")
+    assert response.status_code == 200
+
+
+def test_dashboard_refuses_days_beyond_the_calendar_it_covers(admin_client, history):
+    html = admin_client.get("/admin/predictor/prediction/dashboard/?start=9999-12-31&end=9999-12-31").content.decode()
+    assert "Choose a day from 1 Jan 2000 to 31 Dec 2099." in html
+
+
+# --- how the pages read (issue 13)
+
+def test_admin_is_titled_after_the_product(admin_client):
+    html = admin_client.get("/admin/").content.decode()
+    assert "Bike rental forecast administration" in html and "Django administration" not in html
+
+
+def test_history_list_shows_the_interval_separators_and_a_worded_range_marker(admin_client, active_version):
+    prediction = services.predict_and_record(temperature=60 - 100, humidity=60, windspeed=10, source="form")
+    html = admin_client.get("/admin/predictor/prediction/").content.decode()
+    low, high = prediction.rounded_interval
+    assert f'<td class="field-interval_low_display">{low:,}</td>' in html
+    assert f'<td class="field-interval_high_display">{high:,}</td>' in html
+    assert "range-flag--outside" in html and 'alt="True"' not in html and 'alt="False"' not in html
+    assert "Wind speed" in html and "Inputs vs training range" in html
+    assert "By inputs vs training range" in html
+
+
+def test_counts_have_thousands_separators(admin_client, active_version):
+    services.predict_and_record(temperature=25, humidity=50, windspeed=10, source="form")
+    html = admin_client.get("/admin/predictor/prediction/").content.decode()
+    count = Prediction.objects.get().rounded_count
+    assert count >= 1000 and f'<td class="field-rounded_count">{count:,}</td>' in html
+
+
+def test_prediction_page_reads_as_numbers_and_links_to_the_public_result(admin_client, history):
+    prediction = history.first()
+    html = admin_client.get(f"/admin/predictor/prediction/{prediction.pk}/change/").content.decode()
+    assert f'href="/predictions/{prediction.pk}/"' in html
+    assert repr(prediction.predicted_count) not in html and f"{prediction.rounded_count:,}" in html
+    assert repr(prediction.interval_low) not in html
+    assert f"{prediction.temperature:.1f} °C" in html and f"{prediction.windspeed:.1f} km/h" in html
+    assert f'href="/admin/predictor/modelversion/{prediction.model_version_id}/change/"' in html
+
+
+def test_model_version_page_shows_metrics_as_tables_not_json(admin_client, active_version):
+    html = admin_client.get(f"/admin/predictor/modelversion/{active_version.pk}/change/").content.decode()
+    assert "metrics-table" in html and '{"cv"' not in html and "&quot;cv&quot;" not in html
+    assert f"{active_version.metrics['cv']['mae']:,.1f}" in html
+    assert repr(active_version.interval_offset) not in html
+    assert "Baseline: linear regression" in html and "R²" in html
+    assert "By status" in admin_client.get("/admin/predictor/modelversion/").content.decode()
+
+
+def test_metrics_tables_show_new_keys_without_a_code_change():
+    from predictor.metrics_table import metrics_tables
+
+    tables = metrics_tables({"cv": {"mae": 600.25, "rmse": 800.5, "r2": 0.81234},
+                             "coverage_by_quarter": [{"quarter": "2011Q1", "coverage": 0.75}]})
+    assert tables[0].rows == [["Model, cross-validated (leave one month out)", "600.2", "800.5", "0.812"]]
+    assert tables[1].caption == "Coverage by quarter" and tables[1].rows == [["2011Q1", "75 %"]]
+
+
+def test_activate_button_asks_then_uses_the_versions_service(admin_client, active_version, make_version):
+    other = make_version()
+    page = admin_client.get(f"/admin/predictor/modelversion/{other.pk}/change/").content.decode()
+    assert f"/admin/predictor/modelversion/{other.pk}/activate/" in page
+    confirm = admin_client.get(f"/admin/predictor/modelversion/{other.pk}/activate/")
+    assert confirm.status_code == 200 and f"Make v{other.pk} the active model version?" in confirm.content.decode()
+    assert ModelVersion.objects.get(is_active=True).pk == active_version.pk  # asking changes nothing
+    admin_client.post(f"/admin/predictor/modelversion/{other.pk}/activate/")
+    assert ModelVersion.objects.get(is_active=True).pk == other.pk
+
+
+def test_rollback_button_reactivates_the_previous_version(admin_client, active_version, make_version):
+    from predictor import versions
+
+    versions.activate_model_version(version_id=active_version.pk)  # it has been activated once
+    other = make_version()
+    versions.activate_model_version(version_id=other.pk)
+    page = admin_client.get(f"/admin/predictor/modelversion/{other.pk}/change/").content.decode()
+    assert "/admin/predictor/modelversion/rollback/" in page
+    assert f"Roll back to v{active_version.pk}" in admin_client.get("/admin/predictor/modelversion/rollback/").content.decode()
+    admin_client.post("/admin/predictor/modelversion/rollback/")
+    assert ModelVersion.objects.get(is_active=True).pk == active_version.pk
+
+
+def test_rollback_with_nothing_to_roll_back_to_says_so(admin_client, active_version):
+    response = admin_client.post("/admin/predictor/modelversion/rollback/")
+    assert response.status_code == 400 and "no previously active" in response.content.decode()
+    assert ModelVersion.objects.get(is_active=True).pk == active_version.pk
