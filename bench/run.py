@@ -73,7 +73,7 @@ SERVICE_PORT, TUTORIAL_PORT = free_port(), free_port()
 
 
 def service_env(database_url: str, port: int = SERVICE_PORT, overrides: dict | None = None) -> dict:
-    environment = {key: value for key, value in os.environ.items() if key not in ("GUNICORN_CMD_ARGS", "WEB_THREADS")}
+    environment = {key: value for key, value in os.environ.items() if key not in ("GUNICORN_CMD_ARGS", "WEB_THREADS", "CI")}
     return {
         **environment,
         **BUILDPACK_ENV,

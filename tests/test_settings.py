@@ -6,7 +6,8 @@ from pathlib import Path
 
 
 def manage(*args, **env):
-    full_env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG"}}
+    # Without CI: a dyno has none, and with it set the settings take Heroku CI's side.
+    full_env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG", "CI"}}
     full_env.update(env)
     return subprocess.run([sys.executable, "manage.py", *args], env=full_env, capture_output=True, text=True)
 

@@ -63,6 +63,14 @@ def workers_of(master_pid: int) -> set[int]:
     return children
 
 
+def wait_for_workers(master_pid: int, count: int, within: float = 30) -> set[int]:
+    """The master's workers once there are count of them (ready answers as soon as one boots)."""
+    deadline = time.monotonic() + within
+    while len(workers := workers_of(master_pid)) != count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return workers
+
+
 def pids_that_served(directory: Path, route: str) -> set[int]:
     """The processes whose own metric files hold requests to route (files are per process id)."""
     pids = set()
@@ -78,7 +86,7 @@ def test_every_scrape_shows_the_sum_over_both_workers_and_a_restart_loses_nothin
     (directory / "counter_1.db").write_bytes(b"stale counts of an earlier run")
     server = start_web(METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(directory), WEB_CONCURRENCY="2")
     master = server.process.pid
-    workers = workers_of(master)
+    workers = wait_for_workers(master, 2)
     assert len(workers) == 2
     assert not (directory / "counter_1.db").exists(), "the master empties the directory at start"
     active, _ = versions

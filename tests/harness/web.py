@@ -23,8 +23,11 @@ def procfile(process: str) -> str:
 
 
 def production_env(database_url: str, **overrides: str) -> dict[str, str]:
-    """The environment of a dyno: production settings (not the test settings), our database."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DYNO", "DEBUG", "ADMIN_URL"}}
+    """The environment of a dyno: production settings (not the test settings), our database.
+
+    CI goes too: a dyno has no CI variable, and with it set the settings take Heroku CI's side."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DJANGO_SETTINGS_MODULE", "DYNO", "DEBUG", "ADMIN_URL", "CI"}}
     env.update(PATH=f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}", DATABASE_URL=database_url,
                PYTHONUNBUFFERED="1", **overrides)
     return env
