@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/history.py [--rows 10000000] [--days 400]
 
-Uses its own database (BENCH_HISTORY_DATABASE_URL, default
-postgres://postgres@127.0.0.1:5432/bikesite_history_bench; created if missing, and the rows
-stay: ~2 GB at 10M rows, drop it when done). It runs the release phase, fills the history with
+Uses the database BENCH_HISTORY_DATABASE_URL names (created if missing; the rows stay, ~2 GB at
+10M rows, so a second run skips the fill; it must accept SSL, which the app requires with DYNO
+set), or else a throwaway PostgreSQL cluster with SSL, filled afresh and removed afterwards. It runs the release phase, fills the history with
 SQL (generate_series straight into the table, time-ordered over --days days, as a restore or a
 bulk load adds rows; then summarize_history, as after any bulk load), starts the Procfile's web
 process as bench/run.py does (DYNO set, WEB_CONCURRENCY=2), and prints:
@@ -15,6 +15,7 @@ oldest days while wrk keeps POSTing predictions (p99 and errors, beside a run wi
 """
 import argparse
 import datetime as dt
+import json
 import os
 import statistics
 import subprocess
@@ -29,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # noqa: E402  (bench/run.py: the service as Heroku runs it, wrk, admin login)
 
 ROOT = run.ROOT
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/bikesite_history_bench"
 # Not bench/run.py's port: gunicorn binds with SO_REUSEPORT, so two benchmarks on one port would
 # silently share each other's requests (and databases).
 run.SERVICE_PORT = 8631
@@ -52,11 +52,7 @@ FROM (SELECT g, now() - %(days)s * interval '1 day' + g * (%(days)s * interval '
 
 
 def sql(env: dict, query: str, params=None):
-    import psycopg2
-
-    url = urllib.parse.urlparse(env["DATABASE_URL"])
-    connection = psycopg2.connect(host=url.hostname, port=url.port or 5432, user=url.username,
-                                  password=url.password, dbname=url.path.lstrip("/"))
+    connection = run.connect(env["DATABASE_URL"])
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:
@@ -70,8 +66,19 @@ def manage(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, **kwargs)
 
 
+def create_database_if_missing(database_url: str) -> None:
+    name = urllib.parse.urlparse(database_url).path.lstrip("/")
+    server = run.connect(database_url, "postgres")
+    server.autocommit = True
+    with server.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    server.close()
+
+
 def prepare(env: dict, rows: int, days: int) -> None:
-    run._create_database_if_missing(env["DATABASE_URL"])
+    create_database_if_missing(env["DATABASE_URL"])
     started = time.perf_counter()
     manage(env, "migrate", "--noinput", stdout=subprocess.DEVNULL)
     print(f"migrate: {time.perf_counter() - started:.1f} s (with the existing history)", flush=True)
@@ -170,7 +177,7 @@ def prune_under_load(env: dict, port: int, days: int, seconds: int) -> dict:
     (oldest,), = sql(env, "SELECT (min(created_at) AT TIME ZONE 'UTC')::date FROM predictor_prediction")
     before = oldest + dt.timedelta(days=days)
     (doomed,), = sql(env, "SELECT count(*) FROM predictor_prediction WHERE created_at < %s", [before])
-    bodies = [run.json.dumps(body) for body in run.sample_inputs(256, seed=2)]
+    bodies = [json.dumps(body) for body in run.sample_inputs(256, seed=2)]
     script = run.wrk_script("history_api", "/api/v1/predictions", "application/json", bodies)
     run.run_wrk(port, script, 3, 16)  # warm up
     baseline = run.run_wrk(port, script, seconds, 16)
@@ -200,8 +207,12 @@ def main():
     parser.add_argument("--prune-days", type=int, default=3, help="prune this many of the oldest days")
     parser.add_argument("--prune-seconds", type=int, default=40, help="wrk run during the prune")
     args = parser.parse_args()
-    env = run.service_env(os.environ.get("BENCH_HISTORY_DATABASE_URL", DEFAULT_DB))
     run.RESULTS.mkdir(exist_ok=True)
+    with run.bench_database_url("BENCH_HISTORY_DATABASE_URL", "bikesite_history_bench") as database_url:
+        measure(run.service_env(database_url), args)
+
+
+def measure(env: dict, args) -> None:
     prepare(env, args.rows, args.days)
     figures = {"storage": storage(env)}
     service = run.start(run.procfile_command("web"), cwd=ROOT, env=env, log=run.RESULTS / "history-service.log")

@@ -23,6 +23,7 @@ same run, worker memory after 10,000+ requests, boot time. Prints one table and 
 bench/results/latest.md.
 """
 import argparse
+import contextlib
 import http.client
 import io
 import json
@@ -376,20 +377,27 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     RESULTS.mkdir(exist_ok=True)
     load_before = os.getloadavg()[0]
-    cluster = None
-    database_url = os.environ.get("BENCH_DATABASE_URL")
-    if not database_url:
-        sys.path.insert(0, str(ROOT))
-        from tests.harness.postgres import ThrowawayPostgres
-
-        cluster = ThrowawayPostgres(free_port(), max_connections=100, ssl=True).init()
-        cluster.start()
-        database_url = cluster.url("bikesite_bench")
-    try:
+    with bench_database_url("BENCH_DATABASE_URL", "bikesite_bench") as database_url:
         run_bench(args, database_url, load_before)
+
+
+@contextlib.contextmanager
+def bench_database_url(variable: str, name: str):
+    """The database the environment variable names, or one on a throwaway PostgreSQL cluster with
+    SSL (with DYNO set the app requires SSL, as Heroku Postgres does), removed afterwards."""
+    database_url = os.environ.get(variable)
+    if database_url:
+        yield database_url
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.harness.postgres import ThrowawayPostgres
+
+    cluster = ThrowawayPostgres(free_port(), max_connections=100, ssl=True).init()
+    cluster.start()
+    try:
+        yield cluster.url(name)
     finally:
-        if cluster is not None:
-            cluster.destroy()
+        cluster.destroy()
 
 
 def run_bench(args, database_url: str, load_before: float) -> None:
