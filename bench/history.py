@@ -30,9 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run  # noqa: E402  (bench/run.py: the service as Heroku runs it, wrk, admin login)
 
 ROOT = run.ROOT
-# Not bench/run.py's port: gunicorn binds with SO_REUSEPORT, so two benchmarks on one port would
-# silently share each other's requests (and databases).
-run.SERVICE_PORT = 8631
 
 FILL = """
 INSERT INTO predictor_prediction (id, temperature, humidity, windspeed, predicted_count, interval_low,
@@ -209,7 +206,7 @@ def main():
     args = parser.parse_args()
     run.RESULTS.mkdir(exist_ok=True)
     with run.bench_database_url("BENCH_HISTORY_DATABASE_URL", "bikesite_history_bench") as database_url:
-        measure(run.service_env(database_url), args)
+        measure(run.service_env(database_url, run.SERVICE_PORT), args)
 
 
 def measure(env: dict, args) -> None:
