@@ -4,9 +4,6 @@ happens, recorded as Prometheus metrics (predictor.metrics) and/or one logfmt li
 """
 import logging
 
-import numpy as np
-
-from ml.dataset import FEATURES
 from predictor import logfmt, metrics
 
 # Per process: the reasons of the outages this process has seen begin and not yet end.
@@ -15,34 +12,27 @@ _outages: set[str] = set()
 
 # --- predictions -----------------------------------------------------------------------------
 
-def prediction_served(source: str, model, values: dict, outside: bool) -> None:
-    """One prediction was stored and is being answered."""
+def prediction_served(source: str, version_id: int, outside_features: list[str]) -> None:
+    """One prediction was stored and is being answered; outside_features: its inputs outside the training range."""
     if _outages:
         _outages_ended()
     if not metrics.COLLECTING:
         return
-    metrics.count_predictions(source, model.version_id, 1)
-    if outside:
-        for name in FEATURES:
-            low, high = model.feature_ranges.get(name, (float("-inf"), float("inf")))
-            if not low <= values[name] <= high:
-                metrics.count_outside(name)
+    metrics.count_predictions(source, version_id, 1)
+    for name in outside_features:
+        metrics.count_outside(name)
 
 
-def batch_served(source: str, model, inputs: np.ndarray, outside: list) -> None:
-    """len(inputs) predictions were stored in one batch; outside: per row, any feature outside."""
+def batch_served(source: str, version_id: int, count: int, outside_per_feature: dict[str, int]) -> None:
+    """count predictions were stored in one batch; outside_per_feature: rows outside the training range, per feature."""
     if _outages:
         _outages_ended()
     if not metrics.COLLECTING:
         return
-    metrics.count_predictions(source, model.version_id, len(inputs))
-    if True in outside:
-        low = np.array([model.feature_ranges.get(name, (-np.inf, np.inf))[0] for name in FEATURES])
-        high = np.array([model.feature_ranges.get(name, (-np.inf, np.inf))[1] for name in FEATURES])
-        per_feature = ((inputs < low) | (inputs > high)).sum(axis=0)
-        for name, count in zip(FEATURES, per_feature.tolist()):
-            if count:
-                metrics.count_outside(name, count)
+    metrics.count_predictions(source, version_id, count)
+    for name, rows in outside_per_feature.items():
+        if rows:
+            metrics.count_outside(name, rows)
 
 
 # --- refusals and outages --------------------------------------------------------------------

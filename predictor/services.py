@@ -223,13 +223,13 @@ def predict_and_record(*, temperature: float, humidity: float, windspeed: float,
     model = get_active_model()
     values = {"temperature": float(temperature), "humidity": float(humidity), "windspeed": float(windspeed)}
     count, low, high = model.predict_one_with_interval(values["temperature"], values["humidity"], values["windspeed"])
-    outside = bool(out_of_range_features(model.feature_ranges, values))
+    outside_features = out_of_range_features(model.feature_ranges, values)
     prediction, = recording.new_predictions([(
         recording.new_id(), values["temperature"], values["humidity"], values["windspeed"], count, low, high,
-        outside, model.version_id, timezone.now(), source)])
+        bool(outside_features), model.version_id, timezone.now(), source)])
     # One INSERT, committed by PostgreSQL itself (autocommit): one round trip, not three.
     recording.insert_one(prediction)
-    monitoring.prediction_served(source, model, values, outside)
+    monitoring.prediction_served(source, model.version_id, outside_features)
     return prediction
 
 
@@ -238,7 +238,8 @@ def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Predicti
     model = get_active_model()
     inputs = np.asarray(inputs, dtype=np.float64).reshape(-1, len(FEATURES))
     counts, lows, highs = model.predict_with_interval(inputs)
-    outside = _outside_training_range(model.feature_ranges, inputs).tolist()
+    outside_cells = _outside_per_feature(model.feature_ranges, inputs)
+    outside = outside_cells.any(axis=1).tolist()
     created_at = timezone.now()
     version_id = model.version_id
     predictions = recording.new_predictions(
@@ -247,15 +248,15 @@ def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Predicti
         in zip(recording.new_ids(len(inputs)), inputs.tolist(), counts.tolist(), lows, highs, outside)
     )
     recording.insert_many(predictions)
-    monitoring.batch_served(source, model, inputs, outside)
+    monitoring.batch_served(source, version_id, len(inputs), dict(zip(FEATURES, outside_cells.sum(axis=0).tolist())))
     return predictions
 
 
-def _outside_training_range(feature_ranges: dict, inputs: np.ndarray) -> np.ndarray:
-    """Per row: does any feature lie outside the model's training range (as out_of_range_features)?"""
+def _outside_per_feature(feature_ranges: dict, inputs: np.ndarray) -> np.ndarray:
+    """(n, 3) booleans: which inputs of which rows lie outside the training range (as out_of_range_features)."""
     low = np.array([feature_ranges.get(name, (-np.inf, np.inf))[0] for name in FEATURES])
     high = np.array([feature_ranges.get(name, (-np.inf, np.inf))[1] for name in FEATURES])
-    return ~((inputs >= low) & (inputs <= high)).all(axis=1)
+    return (inputs < low) | (inputs > high)
 
 
 def explain_prediction(prediction: Prediction):
