@@ -10,6 +10,7 @@ Collection is on only when METRICS_TOKEN is set (the endpoint is off otherwise, 
 read them): COLLECTING is then False and the recording functions return at once.
 Labelled children are looked up once and kept: .labels() costs more than the increment itself.
 """
+import glob
 import os
 
 from django.conf import settings
@@ -87,11 +88,34 @@ def count_unavailable(reason: str) -> None:
     child.inc()
 
 
-def exposition() -> tuple[bytes, str]:
-    """(the text exposition of every metric, its content type)."""
-    if MULTIPROCESS:
+class SizedFilesCollector(multiprocess.MultiProcessCollector):
+    """MultiProcessCollector that skips the files still at 0 bytes.
+
+    prometheus_client creates a worker's file and only then sizes it, so a scrape that lands in
+    between (a worker's first metric, e.g. a respawned worker's first request) fails on it with
+    struct.error, and a worker killed in between leaves it empty for good: every later scrape
+    would fail (prometheus/client_python#1199, not fixed in 0.26.0). An empty file holds no
+    values, and a sized file never shrinks back to 0, so skipping it loses nothing.
+    tests/test_metrics.py fails once prometheus_client reads empty files itself.
+    """
+
+    def collect(self):
+        files = []
+        for path in glob.glob(os.path.join(self._path, "*.db")):
+            try:
+                if os.path.getsize(path):
+                    files.append(path)
+            except FileNotFoundError:  # a dead worker's live gauges, removed by mark_process_dead
+                pass
+        return self.merge(files, accumulate=True)
+
+
+def exposition(directory: str | None = None) -> tuple[bytes, str]:
+    """(the text exposition of every metric, its content type); directory: the multiprocess one."""
+    directory = directory or (os.environ["PROMETHEUS_MULTIPROC_DIR"] if MULTIPROCESS else None)
+    if directory:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
+        SizedFilesCollector(registry, path=directory)
     else:
         registry = REGISTRY
     return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -1,13 +1,17 @@
 """The Prometheus metrics and the GET /metrics endpoint (in this process; tests/harness/
 test_metrics_across_workers.py checks the sum over real gunicorn workers)."""
 import json
+import struct
 
 import pytest
 from django.utils import timezone
 from prometheus_client import REGISTRY
+from prometheus_client.mmap_dict import MmapedDict, mmap_key
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.parser import text_string_to_metric_families
 
 from bikesite.wsgi import application
-from predictor import recording
+from predictor import metrics, recording
 from predictor.models import ModelVersion
 from tests.test_lean_api import call
 from tests.lost_connection import raise_lost_connection
@@ -177,3 +181,32 @@ def test_a_refused_artifact_is_counted(client, active_version):
     refused = value("bikesite_model_artifacts_refused_total")
     assert post_json(client, "/api/v1/predictions", VALID).status_code == 503
     assert value("bikesite_model_artifacts_refused_total") == refused + 1
+
+
+# --- the multiprocess directory (gunicorn) -------------------------------------------------------
+
+@pytest.fixture
+def worker_files(tmp_path):
+    """A multiprocess directory: one worker's counter written, another's file created but still
+    empty (a worker between creating its file and sizing it, or killed there)."""
+    counts = MmapedDict(str(tmp_path / "counter_101.db"))
+    counts.write_value(mmap_key("bikesite_predictions", "bikesite_predictions_total", ["source", "model_version"],
+                                ["api", "7"], "Predictions served."), 3.0, 0.0)
+    counts.close()
+    (tmp_path / "counter_102.db").touch()
+    (tmp_path / "histogram_102.db").touch()
+    return tmp_path
+
+
+def test_a_scrape_skips_a_workers_file_still_empty_and_shows_the_others(worker_files):
+    body, _ = metrics.exposition(str(worker_files))
+    samples = {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+               for family in text_string_to_metric_families(body.decode()) for sample in family.samples}
+    assert samples[("bikesite_predictions_total", (("model_version", "7"), ("source", "api")))] == 3.0
+
+
+def test_prometheus_client_itself_still_fails_on_an_empty_file(worker_files):
+    # When this fails, prometheus_client reads empty files itself (client_python#1199):
+    # metrics.SizedFilesCollector can go.
+    with pytest.raises(struct.error):
+        list(MultiProcessCollector(None, path=str(worker_files)).collect())
