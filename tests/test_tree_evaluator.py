@@ -1,13 +1,17 @@
-"""The numpy tree evaluator gives XGBoost's predictions (within 1e-3 relative), for any tree model."""
+"""The numpy tree evaluator gives XGBoost's predictions (within 1e-3 relative) for the models the
+service trains, and refuses every other model (the service then predicts with XGBoost itself)."""
 import numpy as np
 import pytest
 import xgboost as xgb
 
-from ml import tree_evaluator
+from ml import tree_evaluator, tuning
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
 from ml.features import MODEL_FEATURES, design_matrix
 
 RTOL = 1e-3
+# Near a prediction of zero only an absolute tolerance makes sense: XGBoost sums the leaves in
+# float32, so its predictions of a few hundred trees carry errors of about 1e-3 rentals.
+ATOL = 0.01
 
 
 def random_physical_inputs(count: int, seed: int = 0) -> np.ndarray:
@@ -16,13 +20,15 @@ def random_physical_inputs(count: int, seed: int = 0) -> np.ndarray:
 
 
 def assert_same_predictions(ensemble, booster, rows):
-    np.testing.assert_allclose(ensemble.predict(rows), booster.inplace_predict(rows), rtol=RTOL)
+    np.testing.assert_allclose(ensemble.predict(rows), booster.inplace_predict(rows), rtol=RTOL, atol=ATOL)
 
 
 def assert_same_one_by_one(ensemble, booster, rows):
     for row in rows:
         single = row.reshape(1, -1)
-        np.testing.assert_allclose(ensemble.predict(single), booster.inplace_predict(single), rtol=RTOL)
+        np.testing.assert_allclose(ensemble.predict(single), booster.inplace_predict(single), rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(ensemble.predict_one(tuple(row.tolist())), booster.inplace_predict(single),
+                                   rtol=RTOL, atol=ATOL)
 
 
 @pytest.fixture(scope="module")
@@ -51,57 +57,33 @@ def test_evaluator_matches_xgboost_one_row_at_a_time(production, bundled_dataset
     assert_same_one_by_one(ensemble, booster, model_inputs(booster, rows))
 
 
-def test_evaluator_matches_a_model_with_the_derived_dew_point(bundled_dataset):
-    X = design_matrix(bundled_dataset.X, MODEL_FEATURES)
-    booster = xgb.train({"seed": 0, "nthread": 1, "max_depth": 2, "eta": 0.1},
-                        xgb.DMatrix(X, label=bundled_dataset.y, feature_names=list(MODEL_FEATURES)), 150)
+@pytest.mark.parametrize("features", [FEATURES, MODEL_FEATURES])
+def test_evaluator_matches_the_service_s_model_of_either_feature_set(bundled_dataset, features):
+    booster = tuning.fit(bundled_dataset.X, bundled_dataset.y, tuning.model_params(2, 400, features))
     ensemble = tree_evaluator.from_booster(booster)
-    rows = design_matrix(random_physical_inputs(100_000, seed=2), MODEL_FEATURES)
+    rows = design_matrix(random_physical_inputs(100_000, seed=2), features)
     assert_same_predictions(ensemble, booster, rows)
     assert_same_one_by_one(ensemble, booster, rows[:300])
 
 
 def test_evaluator_sends_a_value_equal_to_a_threshold_the_way_xgboost_does(production):
     booster, ensemble = production
-    inner = ensemble.threshold != np.inf
-    rows = np.tile(model_inputs(booster, np.array([[20.0, 60.0, 12.0]])).astype(np.float32), (int(inner.sum()), 1))
+    inner = slice(0, ensemble.num_inner)
+    rows = np.tile(model_inputs(booster, np.array([[20.0, 60.0, 12.0]])).astype(np.float32), (ensemble.num_inner, 1))
     rows[np.arange(len(rows)), ensemble.feature[inner]] = ensemble.threshold[inner]
     assert_same_predictions(ensemble, booster, rows)
     assert_same_one_by_one(ensemble, booster, rows[:200])
-
-
-@pytest.fixture(scope="module")
-def data_with_gaps(bundled_dataset):
-    """The bundled data with 20% of the values missing, so trees learn default directions."""
-    rng = np.random.default_rng(3)
-    X = bundled_dataset.X.copy()
-    X[rng.random(X.shape) < 0.2] = np.nan
-    return X, bundled_dataset.y
 
 
 def fit(X, y, rounds: int, **params) -> xgb.Booster:
     return xgb.train({"seed": 0, "nthread": 1, **params}, xgb.DMatrix(X, label=y), num_boost_round=rounds)
 
 
-def test_evaluator_follows_each_nodes_default_direction_for_missing_values(data_with_gaps):
-    X, y = data_with_gaps
-    booster = fit(X, y, 60, max_depth=4)
-    ensemble = tree_evaluator.from_booster(booster)
-    rows = random_physical_inputs(20_000, seed=4)
-    rows[np.random.default_rng(5).random(rows.shape) < 0.3] = np.nan
-    assert_same_predictions(ensemble, booster, rows)
-    assert_same_one_by_one(ensemble, booster, rows[:300])
-
-
 @pytest.mark.parametrize("params, rounds", [
-    ({}, 100),  # XGBoost's defaults, as the tutorial's XGBRegressor: depth-6 trees
-    ({"max_depth": 10, "eta": 0.3}, 40),  # deep trees: evaluated level by level
-    ({"max_depth": 3, "monotone_constraints": "(1,-1,-1)"}, 500),  # many shallow monotone trees
+    ({}, 100),  # XGBoost's defaults: depth-6 trees
     ({"grow_policy": "lossguide", "max_depth": 0, "max_leaves": 31}, 30),  # unbalanced trees
-    ({"num_parallel_tree": 4, "subsample": 0.8, "colsample_bynode": 0.8}, 10),  # boosted forests
-    ({"base_score": 1234.5, "max_depth": 2}, 50),
 ])
-def test_evaluator_matches_xgboost_for_other_tree_shapes(bundled_dataset, params, rounds):
+def test_evaluator_matches_xgboost_for_deeper_trees_of_the_same_objective(bundled_dataset, params, rounds):
     booster = fit(bundled_dataset.X, bundled_dataset.y, rounds, **params)
     ensemble = tree_evaluator.from_booster(booster)
     rows = random_physical_inputs(20_000, seed=6)
@@ -109,44 +91,79 @@ def test_evaluator_matches_xgboost_for_other_tree_shapes(bundled_dataset, params
     assert_same_one_by_one(ensemble, booster, rows[:200])
 
 
-@pytest.mark.parametrize("objective", ["count:poisson", "reg:gamma", "reg:tweedie", "reg:absoluteerror"])
-def test_evaluator_applies_the_objectives_link(bundled_dataset, objective):
-    booster = fit(bundled_dataset.X, bundled_dataset.y + 1, 50, objective=objective, max_depth=3)
-    ensemble = tree_evaluator.from_booster(booster)
-    assert_same_predictions(ensemble, booster, random_physical_inputs(20_000, seed=7))
-
-
-def test_evaluator_predicts_several_quantiles_as_xgboost_does(bundled_dataset):
-    booster = fit(bundled_dataset.X, bundled_dataset.y, 50, objective="reg:quantileerror",
-                  quantile_alpha=np.array([0.1, 0.5, 0.9]), max_depth=3)
-    ensemble = tree_evaluator.from_booster(booster)
-    rows = random_physical_inputs(5_000, seed=8)
-    assert ensemble.predict(rows).shape == (5_000, 3)
-    assert_same_predictions(ensemble, booster, rows)
-    assert_same_one_by_one(ensemble, booster, rows[:50])
-
-
-@pytest.mark.parametrize("params", [{"booster": "gblinear"}, {"booster": "dart", "rate_drop": 0.1}])
-def test_evaluator_refuses_models_it_does_not_reproduce(bundled_dataset, params):
-    booster = fit(bundled_dataset.X, bundled_dataset.y, 10, **params)
-    with pytest.raises(tree_evaluator.UnsupportedModel):
-        tree_evaluator.from_booster(booster)
-
-
-def test_evaluator_refuses_json_that_is_not_an_xgboost_model():
-    with pytest.raises(tree_evaluator.UnsupportedModel):
-        tree_evaluator.TreeEnsemble.from_json(b'{"learner": {}}')
-
-
 def test_a_stacked_evaluator_gives_the_model_and_its_interval_s_difficulty_model_in_one_pass(trained):
     booster, difficulty = trained.booster, trained.interval.booster
     stacked = tree_evaluator.stack([booster, difficulty])
     rows = model_inputs(booster, random_physical_inputs(20_000, seed=3))
     outputs = stacked.predict(rows)
-    np.testing.assert_allclose(outputs[:, 0], booster.inplace_predict(rows), rtol=RTOL)
-    np.testing.assert_allclose(outputs[:, 1], difficulty.inplace_predict(rows), rtol=RTOL)
+    np.testing.assert_allclose(outputs[:, 0], booster.inplace_predict(rows), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(outputs[:, 1], difficulty.inplace_predict(rows), rtol=RTOL, atol=ATOL)
     for row, expected in zip(rows[:300], outputs[:300]):
-        np.testing.assert_allclose(stacked.predict_one(tuple(row.tolist())), expected, rtol=RTOL)
+        np.testing.assert_allclose(stacked.predict_one(tuple(row.tolist())), expected, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("params", [
+    {"booster": "gblinear"},
+    {"booster": "dart", "rate_drop": 0.1},
+    {"objective": "count:poisson"},  # another link
+    {"objective": "reg:absoluteerror"},
+    {"objective": "reg:quantileerror", "quantile_alpha": np.array([0.1, 0.5, 0.9])},  # several outputs
+])
+def test_evaluator_refuses_models_the_service_does_not_train(bundled_dataset, params):
+    booster = fit(bundled_dataset.X, bundled_dataset.y + 1, 10, **params)
+    with pytest.raises(tree_evaluator.UnsupportedModel):
+        tree_evaluator.from_booster(booster)
+    with pytest.raises(tree_evaluator.UnsupportedModel):
+        tree_evaluator.stack([booster, booster])
+
+
+def test_evaluator_refuses_categorical_splits():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.integers(0, 4, 500), rng.random(500), rng.random(500)])
+    matrix = xgb.DMatrix(X, label=10 * X[:, 0] + X[:, 1], feature_types=["c", "q", "q"], enable_categorical=True)
+    booster = xgb.train({"seed": 0, "nthread": 1, "max_depth": 2, "max_cat_to_onehot": 1}, matrix, 5)
+    with pytest.raises(tree_evaluator.UnsupportedModel, match="categorical"):
+        tree_evaluator.from_booster(booster)
+
+
+class Lookalike:
+    """A booster as the evaluator sees it: its JSON and its predictions, either of them altered."""
+
+    def __init__(self, booster, *, json=None, shift=0.0):
+        self.booster, self.json, self.shift, self.feature_names = booster, json, shift, booster.feature_names
+
+    def save_raw(self, raw_format):
+        return self.json if self.json is not None else self.booster.save_raw(raw_format=raw_format)
+
+    def inplace_predict(self, rows):
+        return self.booster.inplace_predict(rows) * (1.0 + self.shift)
+
+
+def test_evaluator_refuses_json_that_is_not_an_xgboost_model_as_expected(production):
+    booster, _ = production
+    for document in (b'{"learner": {}}', b'{"learner": {"gradient_booster": []}}', b"[]"):
+        with pytest.raises(tree_evaluator.UnsupportedModel):
+            tree_evaluator.from_booster(Lookalike(booster, json=document))
+
+
+def test_evaluator_is_refused_when_it_disagrees_with_xgboost_on_the_probe_rows(trained):
+    booster, difficulty = trained.booster, trained.interval.booster
+    with pytest.raises(tree_evaluator.UnsupportedModel, match="disagrees"):
+        tree_evaluator.from_booster(Lookalike(booster, shift=0.01))
+    with pytest.raises(tree_evaluator.UnsupportedModel, match="disagrees"):
+        tree_evaluator.stack([booster, Lookalike(difficulty, shift=0.01)])
+
+
+def test_evaluator_refuses_missing_values_rather_than_guess_their_direction(production):
+    booster, ensemble = production
+    row = model_inputs(booster, np.array([[20.0, 60.0, 12.0]]))[0]
+    row[1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        ensemble.predict(row.reshape(1, -1))
+    with pytest.raises(ValueError, match="NaN"):
+        ensemble.predict(np.vstack([row, row]))
+    with pytest.raises(ValueError, match="NaN"):
+        ensemble.predict_one(tuple(row.tolist()))
 
 
 def test_models_of_different_features_are_not_stacked(bundled_dataset):
