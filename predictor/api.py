@@ -14,25 +14,13 @@ from django.shortcuts import render
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from predictor import batch_json, monitoring, openapi, services, validation, versions
-from predictor.outage import database_unavailable, is_outage
+from predictor import batch_json, errors, monitoring, openapi, services, validation, versions
+from predictor.errors import ApiError
 from predictor.models import Prediction
+from predictor.outage import is_outage
 
 MAX_BATCH_ROWS = openapi.MAX_BATCH_ROWS
 logger = logging.getLogger(__name__)
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, errors: dict, headers: dict | None = None):
-        super().__init__(errors)
-        self.status, self.errors, self.headers = status, errors, headers or {}
-
-
-def error_response(status: int, errors: dict, headers: dict | None = None) -> JsonResponse:
-    response = JsonResponse({"errors": errors}, status=status)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
 
 
 def api_view(*methods: str):
@@ -43,21 +31,19 @@ def api_view(*methods: str):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
             if request.method not in methods:
-                return error_response(405, {"method": [f"Method {request.method} not allowed; use {', '.join(methods)}."]},
-                                      {"Allow": ", ".join(methods)})
+                return errors.method_not_allowed(request, methods)
             try:
                 return view(request, *args, **kwargs)
             except ApiError as exc:
                 monitoring.inputs_rejected(exc.status, exc.errors)
-                return error_response(exc.status, exc.errors, exc.headers)
+                return errors.json_error(exc.status, exc.errors, exc.headers)
             except services.ModelUnavailable as exc:
-                monitoring.unavailable("model", str(exc))
-                return error_response(503, {"service": [f"Predictions are unavailable: {exc}."]}, {"Retry-After": "5"})
+                return errors.model_unavailable(request, exc)
             except Exception as exc:  # an outage (503), or a bug: logged, answered in JSON without internals
                 if is_outage(exc):
-                    return database_unavailable(request, exc)
+                    return errors.database_unavailable(request, exc)
                 logger.exception("unhandled error in %s %s", request.method, request.path)
-                return error_response(500, {"service": ["Internal error; nothing was stored."]})
+                return errors.api_internal_error()
 
         return wrapper
 
@@ -186,8 +172,3 @@ def openapi_document(request):
 def docs_page(request):
     """A human-readable, try-it-out view of the OpenAPI document (no CDN, CSP-clean)."""
     return render(request, "api/docs.html", openapi.docs_context(base_url=request.build_absolute_uri("/")[:-1]))
-
-
-@csrf_exempt
-def not_found(request, path=""):
-    return error_response(404, {"path": [f"No API endpoint at {request.path}."]})

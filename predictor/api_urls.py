@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from predictor import api
 
@@ -11,5 +11,4 @@ urlpatterns = [
     path("models/active", api.active_model, name="active-model"),
     path("openapi.json", api.openapi_document, name="openapi"),
     path("docs", api.docs_page, name="docs"),
-    re_path(r"^(?P<path>.*)$", api.not_found),  # unknown API paths answer JSON, never HTML
 ]

@@ -1,7 +1,7 @@
 """413 for request bodies above settings.MAX_REQUEST_BODY_BYTES, before anything reads them."""
 from django.conf import settings
 
-from predictor.problems import problem
+from predictor import errors
 
 
 class RequestBodyLimitMiddleware:
@@ -15,6 +15,5 @@ class RequestBodyLimitMiddleware:
             length = 0  # Django reads an unparsable length as an empty body
         limit = settings.MAX_REQUEST_BODY_BYTES
         if length > limit:
-            return problem(request, status=413, field="body", template="413.html",
-                           message=f"The request body is too large: at most {limit:,} bytes.")
+            return errors.body_too_large(request, limit)
         return self.get_response(request)

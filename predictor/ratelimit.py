@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-from predictor import monitoring, unpinged
+from predictor import errors, monitoring, unpinged
 from predictor.models import RateLimitCounter
-from predictor.outage import DATABASE_ERRORS, database_unavailable, is_outage
-from predictor.problems import problem
+from predictor.outage import DATABASE_ERRORS, is_outage
 
 # URL namespaces whose POSTs are public: the form pages and the JSON API (not the admin).
 PUBLIC_APPS = frozenset({"predictor", "api"})
@@ -89,12 +88,8 @@ class RateLimitMiddleware:
         except DATABASE_ERRORS as exc:
             if not is_outage(exc):
                 raise  # a bug, not an outage: logged with its traceback, 500
-            return database_unavailable(request, exc)
+            return errors.database_unavailable(request, exc)
         if verdict.allowed:
             return None
         monitoring.rate_limited(client_ip(request), verdict.hits, limit, window)
-        return problem(
-            request, status=429, field="rate_limit", template="429.html",
-            message=f"Too many requests: at most {limit} per {window} seconds. Try again in {verdict.retry_after} s.",
-            headers={"Retry-After": str(verdict.retry_after)},
-        )
+        return errors.too_many_requests(request, limit=limit, window=window, retry_after=verdict.retry_after)

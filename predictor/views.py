@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ml.dataset import FEATURES
-from predictor import figures, interval_words, monitoring, services
+from predictor import errors, figures, interval_words, monitoring, services
 from predictor.forms import PRESETS, UNITS, PredictionForm
 from predictor.models import Prediction
 from predictor.typography import quantity
@@ -22,8 +22,7 @@ def predict_page(request):
             try:
                 prediction = services.predict_and_record(**form.cleaned_data, source=Prediction.Source.FORM)
             except services.ModelUnavailable as exc:
-                monitoring.unavailable("model", str(exc))
-                return render(request, "predictor/unavailable.html", status=503)
+                return errors.model_unavailable(request, exc)
             # Post/Redirect/Get: reloading the result page never records twice.
             return _see_other(reverse("predictor:result", args=[prediction.id]))
         monitoring.inputs_rejected(400, form.errors)
