@@ -50,13 +50,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so it times (and tags with the request id) everything below, lean chain included.
-    "predictor.monitoring_http.RequestMonitoringMiddleware",
+    "predictor.middleware.RequestMonitoringMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "bikesite.csp.ContentSecurityPolicyMiddleware",
-    "predictor.limits.RequestBodyLimitMiddleware",
+    "predictor.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "predictor.outage.DatabaseOutageMiddleware",
-    "predictor.ratelimit.RateLimitMiddleware",
+    "predictor.middleware.DatabaseOutageMiddleware",
+    "predictor.middleware.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -3,7 +3,7 @@ import os
 from django.contrib import admin
 from django.urls import include, path
 
-from predictor.monitoring_http import metrics_endpoint
+from predictor.views import metrics_endpoint
 
 # The admin URL can be moved away from the well-known /admin/ by the environment.
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"

@@ -14,8 +14,6 @@ back, so nothing is half-stored.
 """
 from django.db import InterfaceError, OperationalError
 
-from predictor import errors
-
 DATABASE_ERRORS = (OperationalError, InterfaceError)  # the classes an outage may come as
 # SQLSTATEs that mean "no usable connection" (PostgreSQL's appendix A): class 08 connection
 # exception; the server shutting down, crashed, or starting; no connection slot left.
@@ -37,15 +35,3 @@ def is_outage(exc: BaseException) -> bool:
         return driver_error is not None and type(driver_error).__module__.startswith("psycopg2")
     return code.startswith(OUTAGE_SQLSTATE_CLASSES) or code in OUTAGE_SQLSTATES
 
-
-class DatabaseOutageMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_exception(self, request, exception):
-        if is_outage(exception):
-            return errors.database_unavailable(request, exception)
-        return None  # a bug: Django logs it with its traceback and answers 500
