@@ -10,7 +10,7 @@ ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
 
 urlpatterns = [
     path(ADMIN_URL, admin.site.urls),
-    path("api/v1/", include("predictor.api_urls")),
+    path("api/v1/", include("predictor.api.urls")),
     path("metrics", metrics_endpoint, name="metrics"),
     path("", include("predictor.urls")),
 ]

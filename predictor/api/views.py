@@ -1,20 +1,17 @@
-"""The JSON API: thin views that translate JSON to service calls and back.
-
-Every answer under /api/ is JSON, errors included: {"errors": {"<field>": ["<message>"]}}.
-The API needs no login and no CSRF token (it sets no cookies and reads none).
-"""
+"""The API's views: thin, they translate JSON to service calls and back."""
 import functools
-import json
 import logging
 import uuid
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from predictor import batch_json, errors, monitoring, openapi, services, validation, versions
+from predictor import errors, monitoring, services, validation, versions
+from predictor.api import openapi
+from predictor.api.json_body import read_json
+from predictor.api.serializers import prediction_json, predictions_document
 from predictor.errors import ApiError
 from predictor.models import Prediction
 from predictor.outage import is_outage
@@ -50,51 +47,6 @@ def api_view(*methods: str):
     return decorate
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not a number in JSON")
-
-
-def _no_duplicate_keys(pairs):
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        keys = [key for key, _ in pairs]
-        raise ValueError(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
-    return result
-
-
-def read_json(request):
-    """The request body as JSON: 415 for another content type, 413 too big, 400 malformed."""
-    if request.content_type != "application/json":
-        raise ApiError(415, {"content_type": ["Send the body as application/json."]})
-    try:
-        body = request.body
-    except RequestDataTooBig:
-        raise ApiError(413, {"body": ["The request body is too large."]}) from None
-    try:
-        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
-    except UnicodeDecodeError:
-        raise ApiError(400, {"body": ["The body is not valid UTF-8."]}) from None
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
-        raise ApiError(400, {"body": [f"Malformed JSON: {str(exc)[:200]}."]}) from None
-
-
-def prediction_json(prediction: Prediction) -> dict:
-    return {
-        "id": str(prediction.id),
-        "created_at": prediction.created_at.isoformat(),
-        "temperature": prediction.temperature,
-        "humidity": prediction.humidity,
-        "windspeed": prediction.windspeed,
-        "predicted_count": prediction.rounded_count,
-        # The 80 % prediction interval; null for versions trained before intervals existed.
-        "interval_low": (prediction.rounded_interval or (None, None))[0],
-        "interval_high": (prediction.rounded_interval or (None, None))[1],
-        "model_version": prediction.model_version_id,
-        "outside_training_range": prediction.outside_training_range,
-        "source": prediction.source,
-    }
-
-
 _ZERO_ID = uuid.UUID(int=0)
 _url_patterns: dict = {}
 
@@ -113,9 +65,9 @@ def prediction_url(prediction_id: uuid.UUID) -> str:
 
 @api_view("POST")
 def create_prediction(request):
-    values, errors = validation.validate_row(read_json(request))
-    if errors:
-        raise ApiError(400, errors)
+    values, invalid = validation.validate_row(read_json(request))
+    if invalid:
+        raise ApiError(400, invalid)
     prediction = services.predict_and_record(**values, source=Prediction.Source.API)
     response = JsonResponse(prediction_json(prediction), status=201)
     response["Location"] = prediction_url(prediction.id)
@@ -132,12 +84,11 @@ def create_batch(request):
         raise ApiError(400, {"inputs": ["Send at least one input."]})
     if len(rows) > MAX_BATCH_ROWS:
         raise ApiError(413, {"inputs": [f"At most {MAX_BATCH_ROWS:,} inputs per batch; got {len(rows):,}."]})
-    matrix, errors = validation.validate_rows(rows)
-    if errors:
-        raise ApiError(400, errors)
+    matrix, invalid = validation.validate_rows(rows)
+    if invalid:
+        raise ApiError(400, invalid)
     predictions = services.predict_many_and_record(inputs=matrix, source=Prediction.Source.BATCH)
-    # The same JSON as JsonResponse({"predictions": [prediction_json(p), ...]}), written directly.
-    return HttpResponse(batch_json.predictions_document(predictions), content_type="application/json", status=201)
+    return HttpResponse(predictions_document(predictions), content_type="application/json", status=201)
 
 
 @api_view("GET", "HEAD")
