@@ -20,13 +20,16 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from predictor import (dashboard, figures, history_export, history_search, history_summary, interval_words,
-                       observations, versions)
+from predictor import figures, interval_words, observations, versions
 from predictor.admin import metrics_table
 from predictor.admin import site  # noqa: F401  (the admin's title, Django's user and group lists)
 from predictor.admin.filters import labelled_boolean_filter
 from predictor.admin.pagination import EstimatedCountPaginator
 from predictor.admin.params import HostileInputSafeAdmin
+from predictor.history import dashboard
+from predictor.history import export as history_export
+from predictor.history import search as history_search
+from predictor.history import summary as history_summary
 from predictor.models import ModelVersion, Observation, Prediction
 
 
