@@ -21,7 +21,10 @@ threads = int(os.environ.get("WEB_THREADS", "4"))
 preload_app = True
 # Heroku sends SIGTERM and kills 30 s later: finish in-flight requests well before that.
 graceful_timeout = 20
-# Heroku's router gives up on a request after 30 s.
+# A worker heartbeat, not a request limit: a gthread worker notifies the master on every turn of
+# its event loop, whatever its threads are serving, and the master kills and replaces a worker
+# that has not notified for this many seconds (its loop is stuck). A slow request is not cut
+# short; Heroku's router gives up on it by itself after 30 s.
 timeout = 25
 # Above the router's 90 s idle timeout, so the router, not gunicorn, closes idle connections.
 keepalive = 95
