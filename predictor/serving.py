@@ -26,8 +26,8 @@ class ModelUnavailable(Exception):
     """No usable active model: none is active, or the active one cannot be loaded."""
 
 
-# Up to this many rows the numpy evaluator beats XGBoost's fixed ~0.3 ms per call; above it
-# XGBoost's compiled loop over rows wins.
+# Up to this many rows the numpy evaluator beats XGBoost, whose every call pays a fixed overhead;
+# above it XGBoost's compiled loop over rows wins.
 FAST_PATH_MAX_ROWS = 32
 
 
@@ -51,8 +51,8 @@ class ActiveModel:
     interval_offset: float | None = None  # the constant interval of versions trained before adaptive ones
     # The booster's own features (the three inputs, maybe derived ones), in its order.
     feature_names: tuple = FEATURES
-    # The same trees evaluated with numpy (~15 µs a row instead of ~300 µs); None when the
-    # evaluator cannot reproduce this model, and XGBoost itself serves every prediction.
+    # The same trees evaluated with numpy, far quicker than XGBoost for a row or a few; None when
+    # the evaluator cannot reproduce this model, and XGBoost itself serves every prediction.
     # With an adaptive interval it walks the model's and the difficulty model's trees in one
     # pass (outputs: count, difficulty).
     evaluator: tree_evaluator.TreeEnsemble | None = None

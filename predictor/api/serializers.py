@@ -1,9 +1,9 @@
 """The API's answers: a prediction as JSON, and a batch's {"predictions": [prediction_json(p), ...]}
 written as text directly.
 
-Building 10,000 dicts and encoding them costs about a quarter of a 10,000-row batch; one
-f-string per row, with the few distinct timestamps and sources encoded once, gives the same
-bytes as JsonResponse in about half the time. tests/test_fast_path.py holds the two equal.
+A dict per row, encoded by JsonResponse, is a large part of a big batch's time; one f-string per
+row, with the few distinct timestamps and sources encoded once, gives the same bytes for less.
+tests/test_fast_path.py holds the two equal.
 """
 import json
 
