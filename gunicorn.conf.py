@@ -16,18 +16,21 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # the connections queued at SIGTERM (see the module).
 worker_class = "bikesite.gunicorn_worker.BalancedDrainingThreadWorker"
 threads = int(os.environ.get("WEB_THREADS", "4"))
-# Import Django, numpy and XGBoost once, in the master: workers fork ready to serve within
-# milliseconds and share those pages.
+# Import Django, numpy and XGBoost once, in the master: workers fork ready to serve and share
+# those pages.
 preload_app = True
 # Heroku sends SIGTERM and kills 30 s later: finish in-flight requests well before that.
 graceful_timeout = 20
-# Heroku's router gives up on a request after 30 s.
+# A worker heartbeat, not a request limit: a gthread worker notifies the master on every turn of
+# its event loop, whatever its threads are serving, and the master kills and replaces a worker
+# that has not notified for this many seconds (its loop is stuck). A slow request is not cut
+# short; Heroku's router gives up on it by itself after 30 s.
 timeout = 25
 # Above the router's 90 s idle timeout, so the router, not gunicorn, closes idle connections.
 keepalive = 95
 # On Heroku the router already logs every request (method, path, status, time, request_id), so
-# gunicorn's own access log would repeat each line, at a tenth or more of the requests/s (see
-# the README, Performance). The Python buildpack exports GUNICORN_CMD_ARGS="--access-logfile -",
+# gunicorn's own access log would repeat each line, and costs requests/s (see the README,
+# Performance). The Python buildpack exports GUNICORN_CMD_ARGS="--access-logfile -",
 # which gunicorn applies over this file: the Procfile's web command drops that variable, so this
 # file is the one place for gunicorn's settings. ACCESS_LOG=1 turns the log on there; elsewhere
 # (make run) it is on unless ACCESS_LOG=0.

@@ -140,7 +140,7 @@ def admin_pages(env: dict, port: int, repeat: int) -> list[tuple[str, list[float
 
 def dashboard_exact(env: dict) -> tuple[int, int]:
     """The dashboard's 365-day total, and a SQL count of the same window."""
-    code = ("from predictor import dashboard; p = dashboard.Period.last(365); s, e = p.bounds(); "
+    code = ("from predictor.history import dashboard; p = dashboard.Period.last(365); s, e = p.bounds(); "
             "from predictor.models import Prediction; "
             "print(dashboard.history_summary(p).total, "
             "Prediction.objects.filter(created_at__gte=s, created_at__lt=e).count())")

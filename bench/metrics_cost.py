@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bikesite.wsgi import application  # noqa: E402
 from predictor import metrics  # noqa: E402
-from predictor.monitoring_http import RequestMonitoringMiddleware  # noqa: E402
+from predictor.middleware import RequestMonitoringMiddleware  # noqa: E402
 
 BODY = json.dumps({"temperature": 20.0, "humidity": 60.0, "windspeed": 12.0}).encode()
 

@@ -4,8 +4,8 @@ on SIGTERM a worker also answers the connections already queued.
 Sharing connections: all workers accept from one listening socket, and the stock worker accepts
 whatever it can, busy or not. Keep-alive connections then stay with whichever worker won each
 race: a router or load balancer that opens its pool of connections at once can land all of them
-in one worker, which serves them on one core while the other workers idle (measured: all 16 of
-wrk's connections in one of two workers in some runs, 921-1,060 requests/s instead of 1,600+).
+in one worker, which serves them on one core while the other workers idle (bench/HISTORY.md
+has the measurement).
 Here every worker publishes how many connections it holds on a small board in memory shared by
 the workers of one master, and accepts only while it holds no more than the least loaded live
 worker: least connections, as a load balancer does it. The least loaded worker always accepts,

@@ -1,9 +1,8 @@
 """A lean middleware chain for the two prediction endpoints, the service's hot path.
 
 POST /api/v1/predictions and /api/v1/predictions/batch are CSRF-exempt and use no session, no
-user, no messages and no static files; for them those five middleware only cost time (about a
-quarter of a prediction request's CPU). Requests to exactly those paths go through a handler
-built from settings.MIDDLEWARE minus those five, so any other middleware (security headers,
+user, no messages and no static files; for them those five middleware only cost time. Requests
+to exactly those paths go through a handler built from settings.MIDDLEWARE minus those five, so any other middleware (security headers,
 rate limiting, request ids, ...) applies to them as to every other request. Every other path
 gets the full chain.
 """
@@ -38,8 +37,8 @@ class LeanApiApplication:
 
 
 class _LeanHandler(WSGIHandler):
-    """Django's handler, with the URL resolution of its few fixed paths done once, not per request
-    (about 6 % of a prediction's CPU): they take no arguments, so their match never changes."""
+    """Django's handler, with the URL resolution of its few fixed paths done once, not per request:
+    they take no arguments, so their match never changes."""
 
     resolved: dict = {}
 

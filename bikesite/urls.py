@@ -1,19 +1,17 @@
 import os
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 
-from predictor import api
-from predictor.monitoring_http import metrics_endpoint
+from predictor.views import metrics_endpoint
 
 # The admin URL can be moved away from the well-known /admin/ by the environment.
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"
 
 urlpatterns = [
     path(ADMIN_URL, admin.site.urls),
-    path("api/v1/", include("predictor.api_urls")),
+    path("api/v1/", include("predictor.api.urls")),
     path("metrics", metrics_endpoint, name="metrics"),
-    re_path(r"^api/", api.not_found),
     path("", include("predictor.urls")),
 ]
 

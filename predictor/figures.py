@@ -1,4 +1,5 @@
-"""The pictures of the public pages: service results turned into SVG charts and plain words.
+"""The pictures of the pages (the result page, the admin dashboard): service results turned into
+SVG charts and plain words. predictor.charts draws; this module decides what to draw and says it.
 
 Each figure is a chart (markup from predictor.charts) and a caption a person reads in a few
 seconds; the chart's <title>/<desc> carry the same words for screen readers.

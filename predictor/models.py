@@ -173,7 +173,7 @@ class PredictionDay(models.Model):
     """How many predictions one model version made through one door on one closed (UTC) day.
 
     The dashboard's summary of the history: exact for every day before SummaryWatermark, rebuilt
-    or extended only by predictor.history_summary, and decremented by pruning. Days from the
+    or extended only by predictor.history.summary, and decremented by pruning. Days from the
     watermark on are counted from the raw rows, so no prediction ever writes here.
     """
 

@@ -1,4 +1,5 @@
-"""Database errors, classified once: an outage gets 503 with Retry-After, anything else is a bug.
+"""Database errors, classified once: an outage gets 503 with Retry-After (predictor.errors),
+anything else is a bug.
 
 An outage is a lost or refused connection: the server is down, restarting, unreachable, or has
 no connection slot left (max_connections, the plan's limit). Nothing was stored (the INSERT is
@@ -8,21 +9,16 @@ fresh one: no restart needed.
 
 Any other database error (IntegrityError, ProgrammingError, DataError, a deadlock, a statement
 timeout...) is a bug: it is not caught here, so Django logs it with its traceback and answers
-500 (JSON under /api/, the 500 page elsewhere: predictor/errors.py). Its transaction was rolled
+500 (JSON under /api/, the 500 page elsewhere: predictor.errors). Its transaction was rolled
 back, so nothing is half-stored.
 """
 from django.db import InterfaceError, OperationalError
-
-from predictor import monitoring
-from predictor.problems import problem
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)  # the classes an outage may come as
 # SQLSTATEs that mean "no usable connection" (PostgreSQL's appendix A): class 08 connection
 # exception; the server shutting down, crashed, or starting; no connection slot left.
 OUTAGE_SQLSTATE_CLASSES = ("08",)
 OUTAGE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
-RETRY_AFTER_SECONDS = 5
-MESSAGE = "The database is unavailable; nothing was stored. Try again shortly."
 
 
 def is_outage(exc: BaseException) -> bool:
@@ -39,22 +35,3 @@ def is_outage(exc: BaseException) -> bool:
         return driver_error is not None and type(driver_error).__module__.startswith("psycopg2")
     return code.startswith(OUTAGE_SQLSTATE_CLASSES) or code in OUTAGE_SQLSTATES
 
-
-def database_unavailable(request, exc: Exception):
-    # One line when the outage begins, no traceback: an outage is an operational event, not a bug.
-    monitoring.unavailable("database", str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__)
-    return problem(request, status=503, field="service", message=MESSAGE,
-                   template="predictor/unavailable.html", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-
-
-class DatabaseOutageMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_exception(self, request, exception):
-        if is_outage(exception):
-            return database_unavailable(request, exception)
-        return None  # a bug: Django logs it with its traceback and answers 500

@@ -1,9 +1,9 @@
-"""Rate limiting of public POSTs (form and API) per client IP, counted in the database.
+"""Rate-limit counting: requests per client IP, counted in the database.
 
 One atomic INSERT ... ON CONFLICT DO UPDATE per request keeps a fixed window per client, so
 every worker of every dyno shares one count (no per-process memory), exact under any
-concurrency. Over the limit: 429 with Retry-After. Limits come from settings;
-RATELIMIT_ENABLED=0 turns it off.
+concurrency. Which requests count, and the 429 for those over the limit, are
+predictor.middleware.RateLimitMiddleware's.
 
 The counter table is UNLOGGED (migration 0005): PostgreSQL writes no WAL for it, and a
 transaction that wrote no WAL commits without waiting for a flush to disk (RecordTransactionCommit
@@ -22,13 +22,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-from predictor import monitoring, unpinged
+from predictor import unpinged
 from predictor.models import RateLimitCounter
-from predictor.outage import DATABASE_ERRORS, database_unavailable, is_outage
-from predictor.problems import problem
 
-# URL namespaces whose POSTs are public: the form pages and the JSON API (not the admin).
-PUBLIC_APPS = frozenset({"predictor", "api"})
 # Expired windows are deleted by about one request in this many: the table stays small.
 CLEANUP_EVERY = 1000
 
@@ -70,31 +66,3 @@ def hit(*, key: str, limit: int, window: int, now: float | None = None) -> Verdi
             cursor.execute(f'DELETE FROM {table} WHERE "window_start" <= %s', [cutoff])
     return Verdict(allowed=hits <= limit, hits=hits, retry_after=max(1, math.ceil(window_start + window - now)))
 
-
-class RateLimitMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_view(self, request, view_func, view_args, view_kwargs):
-        if not settings.RATELIMIT_ENABLED or request.method != "POST":
-            return None
-        if request.resolver_match is None or request.resolver_match.app_name not in PUBLIC_APPS:
-            return None
-        limit, window = settings.RATELIMIT_REQUESTS, settings.RATELIMIT_WINDOW_SECONDS
-        try:
-            verdict = hit(key=f"post:{client_ip(request)}", limit=limit, window=window)
-        except DATABASE_ERRORS as exc:
-            if not is_outage(exc):
-                raise  # a bug, not an outage: logged with its traceback, 500
-            return database_unavailable(request, exc)
-        if verdict.allowed:
-            return None
-        monitoring.rate_limited(client_ip(request), verdict.hits, limit, window)
-        return problem(
-            request, status=429, field="rate_limit", template="429.html",
-            message=f"Too many requests: at most {limit} per {window} seconds. Try again in {verdict.retry_after} s.",
-            headers={"Retry-After": str(verdict.retry_after)},
-        )

@@ -1,14 +1,17 @@
-"""Thin HTTP views: translate requests to service calls and service results to pages."""
+"""Thin HTTP views: translate requests to service calls and service results to pages; and the
+operator's endpoints: liveness, readiness and the Prometheus metrics."""
+import hmac
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ml.dataset import FEATURES
-from predictor import figures, interval_words, monitoring, services
+from predictor import errors, figures, interval_words, metrics, monitoring, services
 from predictor.forms import PRESETS, UNITS, PredictionForm
 from predictor.models import Prediction
 from predictor.typography import quantity
@@ -22,8 +25,7 @@ def predict_page(request):
             try:
                 prediction = services.predict_and_record(**form.cleaned_data, source=Prediction.Source.FORM)
             except services.ModelUnavailable as exc:
-                monitoring.unavailable("model", str(exc))
-                return render(request, "predictor/unavailable.html", status=503)
+                return errors.model_unavailable(request, exc)
             # Post/Redirect/Get: reloading the result page never records twice.
             return _see_other(reverse("predictor:result", args=[prediction.id]))
         monitoring.inputs_rejected(400, form.errors)
@@ -99,3 +101,19 @@ def readyz(request):
         return JsonResponse({"status": "unavailable", "reason": status["reason"],
                              "model_version": status["model_version"]}, status=503)
     return JsonResponse({"status": "ok", "model_version": status["model_version"]})
+
+
+def metrics_endpoint(request):
+    """The metrics in Prometheus text format; 404 when METRICS_TOKEN is unset, 401 without it."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        raise Http404("metrics are off")
+    offered = request.META.get("HTTP_AUTHORIZATION", "")
+    if not hmac.compare_digest(offered.encode(), f"Bearer {token}".encode()):
+        response = HttpResponse("A valid bearer token is needed.\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    body, content_type = metrics.exposition()
+    response = HttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    return response

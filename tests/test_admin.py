@@ -133,7 +133,7 @@ def test_activate_action_switches_the_active_version(admin_client, active_versio
     assert ModelVersion.objects.get(is_active=True).pk == other.pk
 
 
-# --- hostile parameters: one guard turns them into Django's "?e=1" answer (predictor.admin_params)
+# --- hostile parameters: one guard turns them into Django's "?e=1" answer (predictor.admin.params)
 
 @pytest.mark.parametrize("query", [
     "model_version__id__exact=abc", "source__exact=a%00", "q=%00", "o=1%00", "created_at__gte=2021-02-30",
@@ -236,7 +236,7 @@ def test_model_version_page_shows_metrics_as_tables_not_json(admin_client, activ
 
 
 def test_metrics_tables_show_new_keys_without_a_code_change():
-    from predictor.metrics_table import metrics_tables
+    from predictor.admin.metrics_table import metrics_tables
 
     tables = metrics_tables({"cv": {"mae": 600.25, "rmse": 800.5, "r2": 0.81234},
                              "coverage_by_quarter": [{"quarter": "2011Q1", "coverage": 0.75}]})

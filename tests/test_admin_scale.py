@@ -3,9 +3,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from predictor import pagination, services
+from predictor import services
+from predictor.admin import pagination
+from predictor.admin.pagination import EstimatedCountPaginator
 from predictor.models import Prediction
-from predictor.pagination import EstimatedCountPaginator
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The API docs page and the examples of the OpenAPI document: what a newcomer copies must be true."""
 import json
 
-from predictor import openapi
+from predictor.api import openapi
 
 
 def test_docs_page_gives_each_input_with_its_unit_and_bounds(client, db):

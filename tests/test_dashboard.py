@@ -4,7 +4,9 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Permission
 
-from predictor import dashboard, history_summary, services
+from predictor import services
+from predictor.history import dashboard
+from predictor.history import summary as history_summary
 from predictor.models import Prediction
 
 URL = "/admin/predictor/prediction/dashboard/"

@@ -107,8 +107,7 @@ def test_new_ids_are_unique_time_ordered_version_7_uuids():
 def test_the_batch_answer_is_exactly_what_jsonresponse_would_send(active_version):
     from django.http import JsonResponse
 
-    from predictor.api import prediction_json
-    from predictor.batch_json import predictions_document
+    from predictor.api.serializers import prediction_json, predictions_document
 
     rows = np.array([[-39.5, 0.0, 0.0], [20.0, 60.0, 12.0], [49.9, 100.0, 150.0], [1e-7, 33.3, 7.25]] * 20)
     predictions = services.predict_many_and_record(inputs=rows, source="batch")

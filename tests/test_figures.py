@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 
 from predictor import figures
-from predictor.dashboard import HistorySummary, Period
+from predictor.history.dashboard import HistorySummary, Period
 from predictor.services import Curve
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from predictor import history_export
+from predictor.history import export as history_export
 from predictor.models import Prediction
 from tests.history_rows import add_rows, at
 

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from predictor import history_prune, history_summary
+from predictor.history import prune as history_prune
+from predictor.history import summary as history_summary
 from predictor.models import Prediction
 from tests.history_rows import add_rows, at
 

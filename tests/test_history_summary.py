@@ -6,7 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from predictor import history_summary, services
+from predictor import services
+from predictor.history import summary as history_summary
 from predictor.models import Prediction, PredictionDay
 from tests.history_rows import add_rows, at
 

@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-CLOSE_DELAY = dt.timedelta(hours=1)  # as predictor.history_summary.CLOSE_DELAY
+CLOSE_DELAY = dt.timedelta(hours=1)  # as predictor.history.summary.CLOSE_DELAY
 
 
 def summarise_closed_days(apps, schema_editor):

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from predictor import history_export, history_summary
+from predictor.history import export as history_export
+from predictor.history import summary as history_summary
 from predictor.management.commands._dates import iso_date
 from predictor.management.commands._help import with_examples
 from predictor.management.commands._progress import Progress

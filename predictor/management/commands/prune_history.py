@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from predictor import history_prune
+from predictor.history import prune as history_prune
 from predictor.management.commands._dates import iso_date
 from predictor.management.commands._help import with_examples
 from predictor.management.commands._progress import Progress

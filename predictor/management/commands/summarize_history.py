@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from predictor import history_summary
+from predictor.history import summary as history_summary
 from predictor.management.commands._help import with_examples
 
 

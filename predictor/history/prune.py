@@ -18,7 +18,7 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
-from predictor import history_export, history_summary
+from predictor.history import export, summary
 from predictor.models import Prediction
 
 BATCH_ROWS = 5_000
@@ -71,8 +71,8 @@ def archive(before: dt.date, path: Path, on_rows: Callable[[int], None] | None =
             on_rows(n)
 
     try:
-        with history_export.open_output(partial, compress=path.name.endswith(".gz")) as output:
-            for chunk in history_export.csv_chunks(prunable(before), on_rows=count):
+        with export.open_output(partial, compress=path.name.endswith(".gz")) as output:
+            for chunk in export.csv_chunks(prunable(before), on_rows=count):
                 output.write(chunk)
         with open(partial, "rb") as written:
             os.fsync(written.fileno())
@@ -94,7 +94,7 @@ def prune(*, before: dt.date, archive_path: Path | None = None, batch_size: int 
     while True:
         batch_started = time.monotonic()
         with transaction.atomic():
-            watermark = history_summary.watermark_for_update()
+            watermark = summary.watermark_for_update()
             rows = prunable(before)
             if since is not None:
                 rows = rows.filter(created_at__gte=since)
@@ -103,7 +103,7 @@ def prune(*, before: dt.date, archive_path: Path | None = None, batch_size: int 
             if not doomed:
                 break
             Prediction.objects.filter(pk__in=[row[0] for row in doomed]).delete()  # one DELETE: no signals, no cascade
-            history_summary.subtract_deleted([row[1:] for row in doomed], watermark)
+            summary.subtract_deleted([row[1:] for row in doomed], watermark)
         deleted += len(doomed)
         batches += 1
         since = doomed[-1][1]

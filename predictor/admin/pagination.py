@@ -1,6 +1,6 @@
 """A paginator for very large tables: never a full COUNT(*) on a page view.
 
-Counting a million rows takes PostgreSQL ~100 ms on every page. Unfiltered, the table's size
+Counting a million rows on every page would cost more than the page. Unfiltered, the table's size
 comes from the planner's statistics (pg_class.reltuples, kept current by autovacuum/ANALYZE);
 filtered, rows are counted only up to COUNT_CAP (unordered, so the scan stops there): the
 first COUNT_CAP / per_page pages are numbered exactly, and a larger selection shows as

@@ -1,10 +1,10 @@
 """The admin site as a whole: titled after the product, and Django's own user and group lists
-behind the same hostile-input guard as ours (predictor.admin_params)."""
+behind the same hostile-input guard as ours (predictor.admin.params)."""
 from django.contrib import admin
 from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.models import Group, User
 
-from predictor.admin_params import HostileInputSafeAdmin
+from predictor.admin.params import HostileInputSafeAdmin
 
 PRODUCT = "Bike rental forecast"
 

@@ -1,5 +1,10 @@
 """Admin: the prediction history (read-only, exportable), the model versions with their live
-error, and the observed days (editable by staff)."""
+error, and the observed days (editable by staff).
+
+The ModelAdmins are here, where Django's autodiscovery looks; beside them: site (the admin's
+title, Django's user and group lists), params (hostile query parameters), filters, pagination
+(no full COUNT(*) of the history) and metrics_table (a version's metrics as tables).
+"""
 import datetime as dt
 
 from django.contrib import admin, messages
@@ -15,13 +20,17 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from predictor import admin_site  # noqa: F401  (branding, the auth admins)
-from predictor import (dashboard, figures, history_export, history_search, history_summary, interval_words,
-                       metrics_table, observations, versions)
-from predictor.admin_filters import labelled_boolean_filter
-from predictor.admin_params import HostileInputSafeAdmin
+from predictor import figures, interval_words, observations, versions
+from predictor.admin import metrics_table
+from predictor.admin import site  # noqa: F401  (the admin's title, Django's user and group lists)
+from predictor.admin.filters import labelled_boolean_filter
+from predictor.admin.pagination import EstimatedCountPaginator
+from predictor.admin.params import HostileInputSafeAdmin
+from predictor.history import dashboard
+from predictor.history import export as history_export
+from predictor.history import search as history_search
+from predictor.history import summary as history_summary
 from predictor.models import ModelVersion, Observation, Prediction
-from predictor.pagination import EstimatedCountPaginator
 
 
 def compact_time(moment) -> str:

@@ -5,7 +5,7 @@ It streams in keyset-paged chunks: each chunk is one `COPY (SELECT ... LIMIT n) 
 through the created_at index, starting after the last row of the chunk before. Memory holds one
 chunk whatever the size of the export, the first bytes leave after one chunk (Heroku's router
 waits 30 s for them), no statement or transaction stays open between chunks, and PostgreSQL
-formats the CSV itself (several times faster than Python's csv module). Other databases get the
+formats the CSV itself (faster than Python's csv module). Other databases get the
 same bytes from Python's csv module.
 """
 import contextlib

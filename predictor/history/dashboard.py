@@ -1,6 +1,6 @@
 """The history dashboard's numbers: aggregated in SQL, so a million rows cost one scan, not a loop.
 
-Selectors only (read, never write). The admin view asks for a Period, calls history_summary and
+Selectors only (read, never write). The admin view asks for a Period, calls history_summary() and
 hands the result to predictor.figures for pictures.
 """
 import datetime as dt
@@ -13,8 +13,8 @@ from django import forms
 from django.utils import timezone
 
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
-from predictor import history_summary as daily
 from predictor import observations
+from predictor.history import summary as daily
 from predictor.models import ModelVersion, Prediction
 
 MAX_DAYS = 366
@@ -128,7 +128,7 @@ def history_summary(period: Period) -> HistorySummary:
     rows = Prediction.objects.filter(created_at__gte=start, created_at__lt=end)
 
     # Per day, source and model version: closed days from the daily summary, the rest from the
-    # raw rows (see predictor.history_summary); exact, whatever the size of the history.
+    # raw rows (see predictor.history.summary); exact, whatever the size of the history.
     index = {day: i for i, day in enumerate(period.days)}
     per_day = {source: [0] * len(index) for source in Prediction.Source.values}
     per_version = {}

@@ -8,7 +8,7 @@ such error while the list is built becomes that same IncorrectLookupParameters, 
 member sees a message saying what was not understood.
 
 Use HostileInputSafeAdmin as the first base of every ModelAdmin (ours and the re-registered
-auth ones in predictor.admin), so new filters, search fields and parameters are covered
+auth ones in predictor.admin.site), so new filters, search fields and parameters are covered
 without a try/except of their own.
 """
 from django.contrib import admin, messages
