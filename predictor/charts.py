@@ -50,13 +50,16 @@ class Scale:
         return round(self.r0 + (value - self.d0) / span * (self.r1 - self.r0), 2)
 
 
-def nice_ticks(low: float, high: float, target: int = 5) -> list[float]:
-    """Round tick values (1, 2, 2.5 or 5 times a power of ten) covering [low, high]."""
+def nice_ticks(low: float, high: float, target: int = 5, *, whole: bool = False) -> list[float]:
+    """Round tick values (1, 2 or 5 times a power of ten) covering [low, high]; whole: counts,
+    so no step below 1 (a tick of 0.5 would print as a second "0" or "1")."""
     if high <= low:
         high = low + 1.0
     raw = (high - low) / max(target - 1, 1)
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    if whole:
+        step = max(step, 1)
     first = math.floor(low / step) * step
     ticks, value = [], first
     while value < high + step * 0.999:
@@ -199,7 +202,7 @@ def stacked_columns(*, labels: list[str], series: list[tuple[str, str, list[int]
     """Columns per label (e.g. days), stacked by series (name, css class suffix, values), with a legend."""
     chart_id = f"chart-{next(_ids)}"
     totals = [sum(values[i] for _, _, values in series) for i in range(len(labels))]
-    y_ticks = nice_ticks(0.0, max(totals + [1]))
+    y_ticks = nice_ticks(0.0, max(totals + [1]), whole=True)
     y_scale = Scale(0.0, y_ticks[-1], *_plot_y())
     left, right = _plot_x()
     slot = (right - left) / max(len(labels), 1)
@@ -230,7 +233,7 @@ def histogram(*, edges: list[float], counts: list[int], title: str, description:
     """Counts per bin [edges[i], edges[i+1]) with the training range shaded."""
     chart_id = f"chart-{next(_ids)}"
     x_scale = Scale(edges[0], edges[-1], *_plot_x())
-    y_ticks = nice_ticks(0.0, max(counts + [1]))
+    y_ticks = nice_ticks(0.0, max(counts + [1]), whole=True)
     y_scale = Scale(0.0, y_ticks[-1], *_plot_y())
     parts = _open(chart_id, title, description, "chart--histogram")
     band_parts = _band(x_scale, *band, band_label, label_at_top=True) if band else []

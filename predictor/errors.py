@@ -75,9 +75,8 @@ def database_unavailable(request, exc: Exception):
 def model_unavailable(request, exc: Exception):
     """503 when no model can predict: none is active, or the active one was refused."""
     monitoring.unavailable("model", str(exc))
-    if is_api(request):
-        return json_error(503, {"service": [f"Predictions are unavailable: {exc}."]}, RETRY_AFTER)
-    return render(request, UNAVAILABLE_PAGE, status=503)
+    return answer(request, status=503, field="service", message=f"Predictions are unavailable: {exc}.",
+                  page=UNAVAILABLE_PAGE, headers=RETRY_AFTER)
 
 
 # --- The API's own (api_view) -----------------------------------------------------------------

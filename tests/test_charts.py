@@ -79,6 +79,15 @@ def test_nice_ticks_are_round_and_cover_the_range():
     assert charts.nice_ticks(-9, 35, 7) == [-10, 0, 10, 20, 30, 40]
 
 
+def test_count_axes_step_by_whole_numbers_so_no_label_repeats():
+    assert charts.nice_ticks(0, 1, whole=True) == [0, 1]
+    assert charts.nice_ticks(0, 3, whole=True) == [0, 1, 2, 3]
+    histogram = parse(charts.histogram(edges=[0.0, 10.0, 20.0], counts=[1, 0], title="t", description="d", x_label="x"))
+    columns = parse(charts.stacked_columns(labels=["1 Nov"], series=[("API", "api", [1])], title="t", description="d",
+                                           y_label="predictions"))
+    assert _y_ticks(histogram) == _y_ticks(columns) == ["0", "1"]
+
+
 def test_numbers_read_like_people_write_them():
     assert charts.number(-5.21, 1) == "−5.2"
     assert charts.number(4551.4) == "4,551"

@@ -136,6 +136,7 @@ def test_without_an_active_model_the_form_answers_503_and_stores_nothing(client,
     make_version(active=False)
     response = client.post("/", VALID)
     assert response.status_code == 503
+    assert response["Retry-After"] == "5", "as the API's and the database's 503s say"
     assert "temporarily unavailable" in response.content.decode()
     assert Prediction.objects.count() == 0
 
