@@ -8,10 +8,7 @@ none), several times faster than a multi-row INSERT. The SQL is built from the m
 its migrations stay as they are. Only the service module calls these functions.
 """
 import io
-import os
 import struct
-import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
@@ -44,32 +41,8 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
 _PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
-_MS_MASK = (1 << 48) - 1
-_RAND_B_MASK = (1 << 62) - 1
 # Below this many rows the ORM's one multi-row INSERT is as quick as setting up a COPY.
 COPY_MIN_ROWS = 50
-
-
-def new_ids(count: int) -> list[uuid.UUID]:
-    """count new ids: time-ordered UUIDs (RFC 9562 version 7), from one read of the OS's randomness.
-
-    A random (version 4) primary key sends every insert to a random page of the key's index:
-    with a million rows that means thousands of pages touched per batch, each written whole to
-    the WAL after a checkpoint, and COPY runs ~2x slower. Version 7 ids begin with the
-    millisecond, so new keys land together at the index's right edge; 74 random bits keep
-    them unguessable. They reveal their creation time, which the prediction shows anyway.
-    """
-    prefix = (time.time_ns() // 1_000_000 & _MS_MASK) << 80 | 0x7 << 76 | 0b10 << 62
-    raw = os.urandom(10 * count)
-    ids = []
-    for start in range(0, len(raw), 10):
-        bits = int.from_bytes(raw[start:start + 10], "big")  # 80 random bits; 74 are used
-        ids.append(uuid.UUID(int=prefix | (bits >> 68) << 64 | bits & _RAND_B_MASK))
-    return ids
-
-
-def new_id() -> uuid.UUID:
-    return new_ids(1)[0]
 
 
 def new_predictions(rows: Iterable[tuple]) -> list[Prediction]:

@@ -17,7 +17,7 @@ from ml import intervals, model_io, tree_evaluator
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
 from ml.explain import explain
 from ml.features import design_matrix, design_row
-from predictor import monitoring, recording
+from predictor import ids, monitoring, recording
 from predictor.models import ModelVersion, Prediction
 
 logger = logging.getLogger(__name__)
@@ -225,7 +225,7 @@ def predict_and_record(*, temperature: float, humidity: float, windspeed: float,
     count, low, high = model.predict_one_with_interval(values["temperature"], values["humidity"], values["windspeed"])
     outside_features = out_of_range_features(model.feature_ranges, values)
     prediction, = recording.new_predictions([(
-        recording.new_id(), values["temperature"], values["humidity"], values["windspeed"], count, low, high,
+        ids.new_id(), values["temperature"], values["humidity"], values["windspeed"], count, low, high,
         bool(outside_features), model.version_id, timezone.now(), source)])
     # One INSERT, committed by PostgreSQL itself (autocommit): one round trip, not three.
     recording.insert_one(prediction)
@@ -245,7 +245,7 @@ def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Predicti
     predictions = recording.new_predictions(
         (prediction_id, temperature, humidity, windspeed, count, low, high, flag, version_id, created_at, source)
         for prediction_id, (temperature, humidity, windspeed), count, low, high, flag
-        in zip(recording.new_ids(len(inputs)), inputs.tolist(), counts.tolist(), lows, highs, outside)
+        in zip(ids.new_ids(len(inputs)), inputs.tolist(), counts.tolist(), lows, highs, outside)
     )
     recording.insert_many(predictions)
     monitoring.batch_served(source, version_id, len(inputs), dict(zip(FEATURES, outside_cells.sum(axis=0).tolist())))
