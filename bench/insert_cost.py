@@ -57,9 +57,12 @@ def main() -> None:
         version_id = _active_model()
         print(f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {os.cpu_count()} cores; load average before: "
               f"{os.getloadavg()[0]:.1f}; {args.rounds} alternating rounds; CPU of this process, wall time\n")
+        print_statements(single_insert_variants(version_id))
         report("one insert", alternate(single_insert_variants(version_id), args.rounds, args.inserts))
         report("one API prediction request (rate limit on)",
                alternate(request_variants(), args.rounds, args.requests))
+        report("Django's ping alone", alternate({"connection.is_usable() (SELECT 1)": connection.is_usable},
+                                                 args.rounds, args.inserts))
         report(f"{BATCH_ROWS:,}-row batch: rows made, instances made from them, insert_many (COPY)",
                alternate(batch_variants(version_id), args.rounds, args.batches), unit="ms")
         report(f"{BATCH_ROWS:,}-row batch end to end (API request)",
@@ -96,6 +99,17 @@ def single_insert_variants(version_id: int) -> dict:
         recording.insert_one(Prediction(**prediction_values(version_id)))
 
     return {"ORM: Prediction.objects.create()": orm_create, "recording.insert_one()": recording_insert_one}
+
+
+def print_statements(variants: dict) -> None:
+    """What each variant sends, transaction control included (Django logs BEGIN and COMMIT too)."""
+    from django.test.utils import CaptureQueriesContext
+
+    for name, run in variants.items():
+        with CaptureQueriesContext(connection) as queries:
+            run()
+        print(f"{name} sends: {', '.join(query['sql'].split()[0] for query in queries.captured_queries)}")
+    print()
 
 
 # --- a whole request --------------------------------------------------------------------------
