@@ -19,6 +19,7 @@ import random
 import statistics
 import sys
 import time
+import warnings
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bikesite.settings")
@@ -27,6 +28,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ["RATELIMIT_ENABLED"] = "1"
 os.environ["RATELIMIT_REQUESTS"] = str(10**9)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic here
 
 import django  # noqa: E402
 
@@ -54,7 +56,7 @@ def main() -> None:
     connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_insert_cost"
     scratch = setup_databases(verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set())
     try:
-        version_id = _active_model()
+        version_id = store_active_model()
         print(f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {os.cpu_count()} cores; load average before: "
               f"{os.getloadavg()[0]:.1f}; {args.rounds} alternating rounds; CPU of this process, wall time\n")
         print_statements(single_insert_variants(version_id))
@@ -71,7 +73,7 @@ def main() -> None:
         teardown_databases(scratch, verbosity=0)
 
 
-def _active_model() -> int:
+def store_active_model() -> int:
     from ml.dataset import load_daily_csv
     from ml.training import DEFAULT_PARAMS, fit
     from predictor import versions
