@@ -1,9 +1,9 @@
 """The model versions (artifacts live in the database), the append-only prediction history, and
 the observed outcomes of real days."""
-import uuid
-
 from django.db import models
 from django.db.models import Q
+
+from predictor import ids
 
 
 class ModelVersion(models.Model):
@@ -85,7 +85,7 @@ class Prediction(models.Model):
         API = "api", "API"
         BATCH = "batch", "API batch"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=ids.new_id, editable=False)
     temperature = models.FloatField(help_text="°C")
     humidity = models.FloatField(help_text="%")
     windspeed = models.FloatField(help_text="km/h")

@@ -1,22 +1,27 @@
-"""Writing predictions to the history table with as few round trips as PostgreSQL allows.
+"""Writing predictions to the history table: one INSERT per prediction, one COPY per batch.
 
-The ORM's create() costs three round trips (BEGIN, INSERT, COMMIT) and about twice the CPU of
-one parameterised INSERT sent in autocommit mode, which PostgreSQL commits by itself. That
-INSERT is also its own connection health check (see predictor.unpinged). Large
-batches go through COPY in its binary format (one statement, so one transaction: all rows or
-none), several times faster than a multi-row INSERT. The SQL is built from the model's own metadata; the model and
-its migrations stay as they are. Only the service module calls these functions.
+A prediction is stored by one parameterised INSERT, built once from the model's metadata. The
+ORM's create() is one INSERT too (Model.save() opens no transaction for a model without
+parents), but it compiles the statement anew on every call, a clear share of a prediction
+request's CPU (bench/insert_cost.py, figures in bench/HISTORY.md). The INSERT also says ON
+CONFLICT (id) DO NOTHING, so its retry on a new connection (predictor.unpinged) stores nothing
+twice; create() cannot say that, and bulk_create(ignore_conflicts=True) wraps its INSERT in
+BEGIN and COMMIT, two more round trips.
+
+Large batches go through COPY in its binary format (one statement, so one transaction: all rows
+or none), several times faster than a multi-row INSERT. Their instances are made without the
+model's constructor (see new_predictions), the one private part of Django used here:
+tests/test_recording.py fails if Django changes what it relies on. Only the service module calls
+these functions.
 """
 import io
-import os
 import struct
-import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
 from django.db import connection
 from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 from predictor import unpinged
 from predictor.models import Prediction
@@ -25,18 +30,16 @@ _FIELDS = list(Prediction._meta.concrete_fields)
 _TABLE = connection.ops.quote_name(Prediction._meta.db_table)
 _PK_COLUMN = connection.ops.quote_name(Prediction._meta.pk.column)
 # ON CONFLICT: a retry of an INSERT that was in fact committed (its answer lost with the
-# connection) stores nothing twice; the id is made here, never by the database.
+# connection) stores nothing twice; the id is made before the INSERT, never by the database.
 _INSERT_SQL = (f"INSERT INTO {_TABLE} ({', '.join(connection.ops.quote_name(f.column) for f in _FIELDS)}) "
                f"VALUES ({', '.join(['%s'] * len(_FIELDS))}) ON CONFLICT ({_PK_COLUMN}) DO NOTHING")
-# The columns of a new prediction, in the order new_predictions() and COPY take them.
-COLUMNS = ("id", "temperature", "humidity", "windspeed", "predicted_count", "interval_low", "interval_high",
-           "outside_training_range", "model_version_id", "created_at", "source")
-_COPY_COLUMNS = ", ".join(connection.ops.quote_name(Prediction._meta.get_field(name).column) for name in COLUMNS)
+# The fields COPY sends, in the order of its binary rows (_copy_binary).
+_COPY_FIELDS = ("id", "temperature", "humidity", "windspeed", "predicted_count", "interval_low", "interval_high",
+                "outside_training_range", "model_version_id", "created_at", "source")
+_COPY_COLUMNS = ", ".join(connection.ops.quote_name(Prediction._meta.get_field(name).column) for name in _COPY_FIELDS)
 _COPY_SQL = f"COPY {_TABLE} ({_COPY_COLUMNS}) FROM STDIN WITH (FORMAT binary)"
-# Batches build their instances as a row loaded from the database is built, minus the model
-# signals (Prediction has no receivers): 2 µs instead of 15 µs a row. Only while the model's
-# fields are exactly COLUMNS; otherwise the ordinary constructor.
-_DIRECT = tuple(field.attname for field in _FIELDS) == COLUMNS
+# A row naming exactly these fields leaves the model's constructor nothing to do but store them.
+_EVERY_FIELD = frozenset(field.attname for field in _FIELDS)
 # COPY binary: signature, flags, header extension; per row the field count, then each field's
 # byte length and value (uuid, 4 x float8, 2 x float8 or NULL (length -1), bool, bigint,
 # timestamptz as µs since 2000, text); -1 ends the data.
@@ -44,45 +47,34 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
 _COPY_TRAILER = struct.pack(">h", -1)
 _PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
-_MS_MASK = (1 << 48) - 1
-_RAND_B_MASK = (1 << 62) - 1
 # Below this many rows the ORM's one multi-row INSERT is as quick as setting up a COPY.
 COPY_MIN_ROWS = 50
 
 
-def new_ids(count: int) -> list[uuid.UUID]:
-    """count new ids: time-ordered UUIDs (RFC 9562 version 7), from one read of the OS's randomness.
+def new_predictions(rows: Iterable[dict]) -> list[Prediction]:
+    """Unsaved Predictions, one per dict of field values by name, as Prediction(**row) makes them.
 
-    A random (version 4) primary key sends every insert to a random page of the key's index:
-    with a million rows that means thousands of pages touched per batch, each written whole to
-    the WAL after a checkpoint, and COPY runs ~2x slower. Version 7 ids begin with the
-    millisecond, so new keys land together at the index's right edge; 74 random bits keep
-    them unguessable. They reveal their creation time, which the prediction shows anyway.
+    The constructor is a good share of a large batch's CPU; a row that names every field needs
+    none of its work (defaults, keyword checks) and nobody listens to its signals, so such rows
+    get the instance it would make without it. Any other row goes through it.
     """
-    prefix = (time.time_ns() // 1_000_000 & _MS_MASK) << 80 | 0x7 << 76 | 0b10 << 62
-    raw = os.urandom(10 * count)
-    ids = []
-    for start in range(0, len(raw), 10):
-        bits = int.from_bytes(raw[start:start + 10], "big")  # 80 random bits; 74 are used
-        ids.append(uuid.UUID(int=prefix | (bits >> 68) << 64 | bits & _RAND_B_MASK))
-    return ids
+    if not _constructor_skippable():
+        return [Prediction(**row) for row in rows]
+    return [_as_constructed(row) if row.keys() == _EVERY_FIELD else Prediction(**row) for row in rows]
 
 
-def new_id() -> uuid.UUID:
-    return new_ids(1)[0]
+def _constructor_skippable() -> bool:
+    # Model.__init__ sends pre_init and post_init: skipped only while no receiver would miss them.
+    return not (pre_init.has_listeners(Prediction) or post_init.has_listeners(Prediction))
 
 
-def new_predictions(rows: Iterable[tuple]) -> list[Prediction]:
-    """Unsaved Prediction instances from tuples of COLUMNS values."""
-    if not _DIRECT:
-        return [Prediction(**dict(zip(COLUMNS, row))) for row in rows]
-    predictions = []
-    for row in rows:
-        prediction = Prediction.__new__(Prediction)
-        prediction.__dict__.update(zip(COLUMNS, row))
-        prediction._state = ModelState()
-        predictions.append(prediction)
-    return predictions
+def _as_constructed(values: dict) -> Prediction:
+    # What Model.__init__ leaves when every field is given by name: each value in the instance's
+    # __dict__ and a fresh ModelState. tests/test_recording.py compares the two.
+    prediction = Prediction.__new__(Prediction)
+    prediction.__dict__.update(values)
+    prediction._state = ModelState()
+    return prediction
 
 
 def insert_one(prediction: Prediction) -> None:
@@ -91,16 +83,9 @@ def insert_one(prediction: Prediction) -> None:
     Sent without Django's connection ping (see predictor.unpinged): the INSERT is its own check,
     and ON CONFLICT makes its retry on a new connection store nothing twice.
     """
-    unpinged.execute(_INSERT_SQL, _db_values(prediction))
+    values = [field.get_db_prep_save(getattr(prediction, field.attname), connection) for field in _FIELDS]
+    unpinged.execute(_INSERT_SQL, values)
     _mark_saved(prediction)
-
-
-def _db_values(prediction: Prediction) -> list:
-    if _DIRECT and connection.vendor == "postgresql":
-        # psycopg2 adapts uuid, aware datetime, float, bool, int and str as they are; the
-        # fields' get_db_prep_save returns the same values and cost a tenth of the request's CPU.
-        return [getattr(prediction, name) for name in COLUMNS]
-    return [field.get_db_prep_save(getattr(prediction, field.attname), connection) for field in _FIELDS]
 
 
 def insert_many(predictions: list[Prediction]) -> None:
@@ -110,7 +95,7 @@ def insert_many(predictions: list[Prediction]) -> None:
     else:
         with connection.cursor() as cursor:
             cursor.copy_expert(_COPY_SQL, io.BytesIO(_copy_binary(predictions)))
-    alias = connection.alias  # once: every lookup through the connection proxy costs a few µs
+    alias = connection.alias  # once: each lookup goes through the connection proxy
     for prediction in predictions:
         prediction._state.adding, prediction._state.db = False, alias
 
@@ -127,7 +112,7 @@ def _copy_binary(predictions: list[Prediction]) -> bytes:
         source = p.source.encode()
         shape = (len(source), p.interval_low is None, p.interval_high is None)
         layout = layouts.get(shape) or layouts.setdefault(shape, _row_layout(*shape))
-        values = [len(COLUMNS), 16, p.id.bytes, 8, p.temperature, 8, p.humidity, 8, p.windspeed,
+        values = [len(_COPY_FIELDS), 16, p.id.bytes, 8, p.temperature, 8, p.humidity, 8, p.windspeed,
                   8, p.predicted_count]
         for bound in (p.interval_low, p.interval_high):
             values += (-1,) if bound is None else (8, bound)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from ml import model_io
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
 from ml.explain import explain
-from predictor import monitoring, recording, serving
+from predictor import ids, monitoring, recording, serving
 from predictor.models import ModelVersion, Prediction
 # The model side of the door: what views, the API and gunicorn's master ask of the served model.
 from predictor.serving import ModelUnavailable, forget_loaded_model, get_active_model, model_status  # noqa: F401
@@ -33,11 +33,10 @@ def predict_and_record(*, temperature: float, humidity: float, windspeed: float,
     values = {"temperature": float(temperature), "humidity": float(humidity), "windspeed": float(windspeed)}
     count, low, high = model.predict_one_with_interval(values["temperature"], values["humidity"], values["windspeed"])
     outside_features = out_of_range_features(model.feature_ranges, values)
-    prediction, = recording.new_predictions([(
-        recording.new_id(), values["temperature"], values["humidity"], values["windspeed"], count, low, high,
-        bool(outside_features), model.version_id, timezone.now(), source)])
-    # One INSERT, committed by PostgreSQL itself (autocommit): one round trip, not three.
-    recording.insert_one(prediction)
+    prediction = Prediction(**values, predicted_count=count, interval_low=low, interval_high=high,
+                            outside_training_range=bool(outside_features), model_version_id=model.version_id,
+                            created_at=timezone.now(), source=source)
+    recording.insert_one(prediction)  # one INSERT, committed by PostgreSQL itself (autocommit)
     monitoring.prediction_served(source, model.version_id, outside_features)
     return prediction
 
@@ -52,9 +51,11 @@ def predict_many_and_record(*, inputs: np.ndarray, source: str) -> list[Predicti
     created_at = timezone.now()
     version_id = model.version_id
     predictions = recording.new_predictions(
-        (prediction_id, temperature, humidity, windspeed, count, low, high, flag, version_id, created_at, source)
+        {"id": prediction_id, "temperature": temperature, "humidity": humidity, "windspeed": windspeed,
+         "predicted_count": count, "interval_low": low, "interval_high": high, "outside_training_range": flag,
+         "model_version_id": version_id, "created_at": created_at, "source": source}
         for prediction_id, (temperature, humidity, windspeed), count, low, high, flag
-        in zip(recording.new_ids(len(inputs)), inputs.tolist(), counts.tolist(), lows, highs, outside)
+        in zip(ids.new_ids(len(inputs)), inputs.tolist(), counts.tolist(), lows, highs, outside)
     )
     recording.insert_many(predictions)
     monitoring.batch_served(source, version_id, len(inputs), dict(zip(FEATURES, outside_cells.sum(axis=0).tolist())))

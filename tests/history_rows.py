@@ -1,13 +1,15 @@
 """Predictions stamped on past days, stored as a bulk load would store them (not by the app)."""
 import datetime as dt
 
-from predictor import recording
+from predictor import ids, recording
 from predictor.models import Prediction
 
 
 def add_rows(version, when: dt.datetime, count: int = 1, *, source: str = "api", outside: bool = False,
              temperature: float = 21.5):
-    rows = [(recording.new_id(), temperature, 60.0, 10.0, 1234.56, 1000.04, 1500.0, outside, version.pk, when, source)
+    rows = [{"id": ids.new_id(), "temperature": temperature, "humidity": 60.0, "windspeed": 10.0,
+             "predicted_count": 1234.56, "interval_low": 1000.04, "interval_high": 1500.0,
+             "outside_training_range": outside, "model_version_id": version.pk, "created_at": when, "source": source}
             for _ in range(count)]
     predictions = recording.new_predictions(rows)
     recording.insert_many(predictions)

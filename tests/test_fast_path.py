@@ -93,15 +93,23 @@ def test_batch_flags_match_the_per_row_range_check(active_version):
 def test_new_ids_are_unique_time_ordered_version_7_uuids():
     import time
 
-    from predictor import recording
+    from predictor import ids
 
-    first = recording.new_ids(1000)
+    first = ids.new_ids(1000)
     time.sleep(0.002)
-    later = recording.new_id()
+    later = ids.new_id()
     assert len(set(first)) == 1000
     assert {i.version for i in first} == {7} and later.version == 7
     assert {i.variant for i in first} == {uuid.RFC_4122}
     assert max(first) < later  # a later millisecond sorts after: new keys meet at the index's edge
+
+
+def test_a_prediction_made_by_the_model_gets_its_id_from_the_same_generator():
+    from predictor import ids
+    from predictor.models import Prediction
+
+    assert Prediction._meta.pk.default is ids.new_id
+    assert Prediction().id.version == 7
 
 
 def test_the_batch_answer_is_exactly_what_jsonresponse_would_send(active_version):
