@@ -1,7 +1,6 @@
 """PostgreSQL stopped for 5 s under load, then started again: clear 503s while it is down,
 2xx again within 5 s of its return without restarting gunicorn, and no answered row lost."""
 import http.client
-import importlib.util
 import json
 import threading
 import time
@@ -12,7 +11,7 @@ from tests.harness.load import lost_rows, run_load, stored_rows
 
 pytestmark = pytest.mark.slow
 
-KINDS = ("form", "api") if importlib.util.find_spec("predictor.api") else ("form",)
+KINDS = ("form", "api")
 OUTAGE_SECONDS = 5
 RECOVERY_LIMIT_SECONDS = 5
 

@@ -2,7 +2,6 @@
 (the ones being handled and the ones still queued), and gunicorn exits within its graceful
 timeout, well inside Heroku's 30 s. New requests go to other dynos from then on (the router's
 job); afterwards this one refuses connections instead of hanging."""
-import importlib.util
 import socket
 import threading
 import time
@@ -13,7 +12,7 @@ from tests.harness.load import lost_rows, run_load, stored_rows
 
 pytestmark = pytest.mark.slow
 
-KINDS = ("form", "api") if importlib.util.find_spec("predictor.api") else ("form",)
+KINDS = ("form", "api")
 HEROKU_KILLS_AFTER = 30
 
 

@@ -1,6 +1,5 @@
 """Two web processes on one database, as two Heroku dynos: a version activated with
 `manage.py models activate` is used by both within seconds, with no failed request."""
-import importlib.util
 import threading
 import time
 
@@ -11,7 +10,7 @@ from tests.harness.load import run_load, stored_rows
 
 pytestmark = pytest.mark.slow
 
-KINDS = ("form", "api") if importlib.util.find_spec("predictor.api") else ("form",)
+KINDS = ("form", "api")
 REFRESH_SECONDS = 2  # MODEL_REFRESH_SECONDS, the production default
 SWITCH_LIMIT_SECONDS = REFRESH_SECONDS + 3
 
