@@ -24,6 +24,7 @@ from tests.harness import web
 from tests.harness.conftest import PG_PORTS, WEB_PORTS, free_port
 from tests.harness.load import ROUTER_HEADERS, lost_rows, run_load, stored_rows
 from tests.harness.postgres import ThrowawayPostgres
+from tests.procfile import procfile_command
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +59,7 @@ def heroku_postgres():
 
 
 def start_release(pg: ThrowawayPostgres, database: str, number: int) -> subprocess.Popen:
-    return subprocess.Popen(["bash", "-c", web.procfile("release")], cwd=web.REPO,
+    return subprocess.Popen(["bash", "-c", procfile_command("release")], cwd=web.REPO,
                             env=dyno_env(pg.url(database), f"release.{number}"),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

@@ -10,16 +10,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.procfile import procfile_command
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-
-
-def procfile(process: str) -> str:
-    for line in (REPO / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process:
-            return command.strip()
-    raise LookupError(f"no {process} process in the Procfile")
 
 
 def production_env(database_url: str, **overrides: str) -> dict[str, str]:
@@ -34,7 +28,7 @@ def production_env(database_url: str, **overrides: str) -> dict[str, str]:
 
 
 def run_release(database_url: str) -> None:
-    subprocess.run(["bash", "-c", procfile("release")], cwd=REPO, env=production_env(database_url),
+    subprocess.run(["bash", "-c", procfile_command("release")], cwd=REPO, env=production_env(database_url),
                    check=True, capture_output=True, timeout=300)
 
 
@@ -61,7 +55,7 @@ class WebProcess:
 
     def start(self, ready_within: float = 60) -> "WebProcess":
         # Loopback only: --bind on the command line overrides the config file's 0.0.0.0.
-        command = [*shlex.split(procfile("web")), "--bind", f"127.0.0.1:{self.port}"]
+        command = [*shlex.split(procfile_command("web")), "--bind", f"127.0.0.1:{self.port}"]
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
