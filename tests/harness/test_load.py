@@ -2,12 +2,9 @@
 
 import pytest
 
-from tests.harness.load import lost_rows, run_load, stored_rows
+from tests.harness.load import KINDS, lost_rows, run_load, stored_rows
 
 pytestmark = pytest.mark.slow
-
-# Half the clients use the form, half the JSON API.
-KINDS = ("form", "api")
 
 
 def test_16_clients_for_30_seconds_get_no_errors_and_every_answer_has_its_row(start_web, cluster, database, figures):
