@@ -10,16 +10,18 @@ from typing import Callable, TypeVar
 T = TypeVar("T")
 
 
-def wait_until(condition: Callable[[], T], timeout: float, message: str, interval: float = 0.05) -> T:
+def wait_until(condition: Callable[[], T], timeout: float, message: str | Callable[[], str],
+               interval: float = 0.05) -> T:
     """condition()'s first truthy value, asked every interval seconds; AssertionError(message)
-    if there is none within timeout seconds. Exceptions raised by condition go through."""
+    if there is none within timeout seconds (message may be a function, asked then, to tell what
+    was seen last). Exceptions raised by condition go through."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() >= deadline:
-            raise AssertionError(f"{message} (not within {timeout} s)")
+            raise AssertionError(f"{message() if callable(message) else message} (not within {timeout} s)")
         time.sleep(interval)
 
 
