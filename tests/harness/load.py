@@ -161,24 +161,36 @@ class BackgroundLoad:
     def __init__(self, *, ports: list[int], clients: int = 8, kinds=KINDS, seconds: float = 120, **options):
         """seconds: a bound only, in case the test never stops it; options: as run_load takes them."""
         self.clients = clients
-        self.run, self._stop = LoadRun(), threading.Event()
-        self._thread = threading.Thread(target=run_load, daemon=True, kwargs=dict(
+        self.run, self._stop, self._error = LoadRun(), threading.Event(), None
+        self._thread = threading.Thread(target=self._load, daemon=True, kwargs=dict(
             ports=ports, clients=clients, seconds=seconds, kinds=kinds, stop=self._stop, run=self.run, **options))
+
+    def _load(self, **arguments) -> None:
+        try:
+            run_load(**arguments)
+        except BaseException as error:
+            self._error = error
+            raise
 
     def start(self) -> "BackgroundLoad":
         self._thread.start()
         return self
 
+    def _so_far(self) -> list[Outcome]:
+        """The outcomes so far, while the load is still on (a wait for more would be in vain)."""
+        assert self._thread.is_alive(), f"the load stopped before it was told to: {self._error!r}"
+        return self.run.so_far()
+
     def wait_until_running(self, successes: int = 20, timeout: float = 60) -> None:
         """Until every client has had an answer with its row, and `successes` in all: the load is on."""
         def running() -> bool:
-            answered = [o for o in self.run.so_far() if o.ok]
+            answered = [o for o in self._so_far() if o.ok]
             return len(answered) >= successes and len({o.client for o in answered}) == self.clients
         wait_until(running, timeout, f"the load did not get going ({self.clients} clients, {successes} successes)")
 
     def wait_for(self, count: int, which, timeout: float = 60, what: str = "outcomes") -> None:
         """Until `count` of the outcomes so far satisfy `which` (e.g. those started after a moment)."""
-        wait_until(lambda: sum(1 for o in self.run.so_far() if which(o)) >= count, timeout,
+        wait_until(lambda: sum(1 for o in self._so_far() if which(o)) >= count, timeout,
                    f"fewer than {count} {what}")
 
     def stop_sending(self) -> None:
