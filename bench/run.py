@@ -44,6 +44,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run as `python bench/run.py`: the repository's own modules, tests/ among them
+from tests.procfile import procfile_command  # noqa: E402  (one reader of the Procfile, shared with the tests)
+
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 TUTORIAL = BENCH / "tutorial_app"
@@ -90,14 +93,6 @@ def service_env(database_url: str, port: int = SERVICE_PORT, overrides: dict | N
         "METRICS_TOKEN": os.environ.get("BENCH_METRICS_TOKEN", "bench-metrics-token"),
         **(overrides or {}),
     }
-
-
-def procfile_command(process: str) -> str:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process:
-            return command.strip()
-    raise SystemExit(f"Procfile has no {process} process")
 
 
 def start(command: str, *, cwd: Path, env: dict, log: Path) -> subprocess.Popen:
@@ -389,7 +384,6 @@ def bench_database_url(variable: str, name: str):
     if database_url:
         yield database_url
         return
-    sys.path.insert(0, str(ROOT))
     from tests.harness.postgres import ThrowawayPostgres
 
     cluster = ThrowawayPostgres(free_port(), max_connections=100, ssl=True).init()

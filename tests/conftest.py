@@ -5,6 +5,7 @@ from ml.dataset import load_daily_csv
 from ml.training import fit, train
 from predictor import services, versions
 from predictor.models import ModelVersion
+from tests.fuzzing import Tally
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +66,24 @@ def figures(request):
     def record(**numbers):
         _FIGURES.append((request.node.name, numbers))
     return record
+
+
+@pytest.fixture(scope="module")
+def _fuzz_module_tally(request):
+    """The sum of what the module's fuzz tests that ran sent: a figure only, never checked."""
+    total = Tally()
+    yield total
+    if total.requests:
+        _FIGURES.append((f"{request.module.__name__.rsplit('.', 1)[-1]} (the fuzz tests that ran)", total.figures()))
+
+
+@pytest.fixture
+def fuzz_tally(figures, _fuzz_module_tally):
+    """The Tally of this one fuzz test (tests/fuzzing.py): the test checks its own quota."""
+    tally = Tally()
+    yield tally
+    figures(**tally.figures())
+    _fuzz_module_tally.add(tally)
 
 
 def pytest_terminal_summary(terminalreporter):

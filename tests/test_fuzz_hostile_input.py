@@ -7,49 +7,28 @@ keys, deep nesting, invalid UTF-8, empty and odd bodies. Whatever arrives: the a
 one row per input.
 """
 import json
-from collections import Counter
 from urllib.parse import quote
 
-import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from predictor.models import Prediction
+from tests.fuzzing import HOSTILE_TEXT, QUOTA_SHARE, fuzz
 
-def fuzz(examples: int):
-    return settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
-REQUESTS = Counter()  # what each test sent, checked against its quota at its end
-STATUSES = Counter()
 FIELDS = ("temperature", "humidity", "windspeed")
-
-NUMBER_LOOKALIKES = st.sampled_from([
-    "NaN", "nan", "-nan", "Infinity", "-Infinity", "inf", "1e309", "-1e309", "1e-400", "0x14", "1_0", "20,5",
-    "٢٠", "２０", "߂߀", "𝟐𝟎", "20\x00", "\x0020", " 20 ", "\t20\n", "20\u200b", "+20", "20.", ".5", "-0", "", " ",
-    "null", "None", "true", "[]", "{}", "1e5", "9" * 400, "-" + "9" * 400, "0." + "0" * 500 + "1", "²", "Ⅻ",
-    "20\r\nX-Injected: 1", "<script>alert(1)</script>", "' OR 1=1 --", "%00", "\ud7ff", "\U0010ffff",
-])
-HOSTILE_TEXT = st.one_of(
-    NUMBER_LOOKALIKES,
-    st.floats().map(repr),  # nan and inf included
-    st.floats(-60, 160).map(str),
-    st.integers(-(10 ** 400), 10 ** 400).map(str),
-    st.text(max_size=40),  # any unicode, control characters included
-    st.text(alphabet=st.characters(categories=["Nd", "No", "Nl"]), min_size=1, max_size=6),  # unicode digits
-    st.text(alphabet="0123456789.eE+-_ \t\n\x00\x0b\x1f\x7f", max_size=30),
-    st.integers(1_000, 100_000).map(lambda n: "1" * n),  # huge strings of digits
-)
+# Requests each test sends (Hypothesis may stop a little short: QUOTA_SHARE); over 1,000 in all.
+QUOTAS = {"form fields": 300, "form raw bodies": 150, "pages": 200, "api single": 250, "api raw bodies": 200,
+          "api batch": 150, "api lookups": 60}
 
 
-def count(name: str, response, before: int, accepted: bool, rows: int = 1) -> None:
-    REQUESTS[name] += 1
-    STATUSES[response.status_code] += 1
-    assert response.status_code < 500, response.content[:500]
+def count(tally, response, before: int, accepted: bool, rows: int = 1) -> None:
+    tally.sent(response)
     created = Prediction.objects.count() - before
     assert created == (rows if accepted else 0), (response.status_code, created)
 
 
-def api_count(name: str, response, before: int, rows: int = 1) -> None:
+def api_count(tally, response, before: int, rows: int = 1) -> None:
     assert response["Content-Type"] == "application/json", response.content[:200]
-    count(name, response, before, accepted=response.status_code == 201, rows=rows)
+    count(tally, response, before, accepted=response.status_code == 201, rows=rows)
 
 
 # --- the form --------------------------------------------------------------------------------
@@ -66,13 +45,17 @@ FORM_DATA = st.one_of(
 )
 
 
-@fuzz(300)
-@given(data=FORM_DATA)
-def test_form_fields(client, active_version, data):
-    before = Prediction.objects.count()
-    response = client.post("/", data)
-    count("form fields", response, before, accepted=response.status_code == 303)
-    assert response.status_code in (303, 400)
+def test_form_fields(client, active_version, fuzz_tally):
+    @fuzz(300)
+    @given(data=FORM_DATA)
+    def post(data):
+        before = Prediction.objects.count()
+        response = client.post("/", data)
+        count(fuzz_tally, response, before, accepted=response.status_code == 303)
+        assert response.status_code in (303, 400)
+
+    post()
+    fuzz_tally.assert_quota_sent(QUOTAS["form fields"])
 
 
 CONTENT_TYPES = st.sampled_from([
@@ -90,21 +73,29 @@ FORM_BODY = st.one_of(
 )
 
 
-@fuzz(150)
-@given(body=FORM_BODY, content_type=CONTENT_TYPES)
-def test_form_raw_bodies(client, active_version, body, content_type):
-    before = Prediction.objects.count()
-    response = client.generic("POST", "/", body, content_type=content_type)
-    count("form raw bodies", response, before, accepted=response.status_code == 303)
+def test_form_raw_bodies(client, active_version, fuzz_tally):
+    @fuzz(150)
+    @given(body=FORM_BODY, content_type=CONTENT_TYPES)
+    def post(body, content_type):
+        before = Prediction.objects.count()
+        response = client.generic("POST", "/", body, content_type=content_type)
+        count(fuzz_tally, response, before, accepted=response.status_code == 303)
+
+    post()
+    fuzz_tally.assert_quota_sent(QUOTAS["form raw bodies"])
 
 
-@fuzz(100)
-@given(query=st.dictionaries(st.sampled_from([*FIELDS, "q"]), HOSTILE_TEXT, max_size=4),
-       path=st.text(max_size=40))
-def test_pages_with_hostile_query_strings_and_paths(client, active_version, query, path):
-    before = Prediction.objects.count()
-    count("pages", client.get("/", query), before, accepted=False)
-    count("pages", client.get("/predictions/" + quote(path, safe="") + "/"), before, accepted=False)
+def test_pages_with_hostile_query_strings_and_paths(client, active_version, fuzz_tally):
+    @fuzz(100)
+    @given(query=st.dictionaries(st.sampled_from([*FIELDS, "q"]), HOSTILE_TEXT, max_size=4),
+           path=st.text(max_size=40))
+    def get(query, path):
+        before = Prediction.objects.count()
+        count(fuzz_tally, client.get("/", query), before, accepted=False)
+        count(fuzz_tally, client.get("/predictions/" + quote(path, safe="") + "/"), before, accepted=False)
+
+    get()
+    fuzz_tally.assert_quota_sent(QUOTAS["pages"])
 
 
 # --- the JSON API ----------------------------------------------------------------------------
@@ -156,22 +147,30 @@ API_CONTENT_TYPES = st.sampled_from(["application/json"] * 6 + [
     "application/json; charset=utf-16", "text/plain", "application/x-www-form-urlencoded", "", "application/jsonx"])
 
 
-@fuzz(250)
-@given(row=ROW)
-def test_api_single_prediction(client, active_version, row):
-    before = Prediction.objects.count()
-    response = client.generic("POST", "/api/v1/predictions", dumps(row), content_type="application/json")
-    api_count("api single", response, before)
+def test_api_single_prediction(client, active_version, fuzz_tally):
+    @fuzz(250)
+    @given(row=ROW)
+    def post(row):
+        before = Prediction.objects.count()
+        response = client.generic("POST", "/api/v1/predictions", dumps(row), content_type="application/json")
+        api_count(fuzz_tally, response, before)
+
+    post()
+    fuzz_tally.assert_quota_sent(QUOTAS["api single"])
 
 
-@fuzz(200)
-@given(body=RAW_JSON, content_type=API_CONTENT_TYPES, path=st.sampled_from(["/api/v1/predictions",
-                                                                          "/api/v1/predictions/batch"]))
-def test_api_raw_bodies(client, active_version, body, content_type, path):
-    before = Prediction.objects.count()
-    response = client.generic("POST", path, body, content_type=content_type)
-    rows = len(json.loads(body)["inputs"]) if response.status_code == 201 and path.endswith("batch") else 1
-    api_count("api raw bodies", response, before, rows=rows)
+def test_api_raw_bodies(client, active_version, fuzz_tally):
+    @fuzz(200)
+    @given(body=RAW_JSON, content_type=API_CONTENT_TYPES, path=st.sampled_from(["/api/v1/predictions",
+                                                                              "/api/v1/predictions/batch"]))
+    def post(body, content_type, path):
+        before = Prediction.objects.count()
+        response = client.generic("POST", path, body, content_type=content_type)
+        rows = len(json.loads(body)["inputs"]) if response.status_code == 201 and path.endswith("batch") else 1
+        api_count(fuzz_tally, response, before, rows=rows)
+
+    post()
+    fuzz_tally.assert_quota_sent(QUOTAS["api raw bodies"])
 
 
 BATCH = st.one_of(
@@ -183,44 +182,37 @@ BATCH = st.one_of(
 )
 
 
-@fuzz(150)
-@given(payload=BATCH)
-def test_api_batch(client, active_version, payload):
-    before = Prediction.objects.count()
-    response = client.generic("POST", "/api/v1/predictions/batch", dumps(payload), content_type="application/json")
-    rows = len(payload["inputs"]) if response.status_code == 201 else 0
-    api_count("api batch", response, before, rows=rows)
+def test_api_batch(client, active_version, fuzz_tally):
+    @fuzz(150)
+    @given(payload=BATCH)
+    def post(payload):
+        before = Prediction.objects.count()
+        response = client.generic("POST", "/api/v1/predictions/batch", dumps(payload),
+                                  content_type="application/json")
+        rows = len(payload["inputs"]) if response.status_code == 201 else 0
+        api_count(fuzz_tally, response, before, rows=rows)
+
+    post()
+    fuzz_tally.assert_quota_sent(QUOTAS["api batch"])
 
 
-@fuzz(60)
-@given(path=st.text(max_size=60), method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
-       endpoint=st.sampled_from(["/api/v1/predictions/", "/api/v1/models/active", "/api/v1/openapi.json",
-                                 "/api/v1/", "/api/"]))
-def test_api_lookups_and_methods(client, active_version, path, method, endpoint):
-    before = Prediction.objects.count()
-    url = endpoint + quote(path, safe="") if endpoint.endswith("/") else endpoint
-    response = client.generic(method, url, b"", content_type="application/json")
-    REQUESTS["api lookups"] += 1
-    STATUSES[response.status_code] += 1
-    assert response.status_code < 500
-    if method != "HEAD" and url != "/api/v1/docs":  # the one HTML page under /api/
-        assert response["Content-Type"] == "application/json", (url, response.content[:200])
-    assert Prediction.objects.count() == before
+def test_api_lookups_and_methods(client, active_version, fuzz_tally):
+    @fuzz(60)
+    @given(path=st.text(max_size=60), method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"]),
+           endpoint=st.sampled_from(["/api/v1/predictions/", "/api/v1/models/active", "/api/v1/openapi.json",
+                                     "/api/v1/", "/api/"]))
+    def send(path, method, endpoint):
+        before = Prediction.objects.count()
+        url = endpoint + quote(path, safe="") if endpoint.endswith("/") else endpoint
+        response = client.generic(method, url, b"", content_type="application/json")
+        fuzz_tally.sent(response)
+        if method != "HEAD" and url != "/api/v1/docs":  # the one HTML page under /api/
+            assert response["Content-Type"] == "application/json", (url, response.content[:200])
+        assert Prediction.objects.count() == before
+
+    send()
+    fuzz_tally.assert_quota_sent(QUOTAS["api lookups"])
 
 
-@pytest.mark.parametrize("name, quota", [
-    ("form fields", 300), ("form raw bodies", 150), ("pages", 200), ("api single", 250),
-    ("api raw bodies", 200), ("api batch", 150), ("api lookups", 60)])
-def test_each_fuzz_test_sent_its_quota(name, quota):
-    # Hypothesis stops early when it runs out of distinct inputs; make sure it did not.
-    if REQUESTS[name] == 0:
-        pytest.skip("the fuzz test did not run in this session")
-    assert REQUESTS[name] >= quota * 0.9
-
-
-def test_fuzzing_figures(figures):
-    if not REQUESTS:
-        pytest.skip("no fuzz test ran in this session")
-    figures(requests=sum(REQUESTS.values()), by_test=dict(REQUESTS), statuses=dict(sorted(STATUSES.items())),
-            server_errors=sum(n for status, n in STATUSES.items() if status >= 500))
-    assert sum(REQUESTS.values()) >= 1000
+def test_the_quotas_add_up_to_over_1000_requests():
+    assert QUOTA_SHARE * sum(QUOTAS.values()) >= 1000

@@ -12,6 +12,7 @@ import pytest
 from gunicorn.config import Config
 
 from bikesite.gunicorn_worker import _ENTRY, STALE_SECONDS, BalancedDrainingThreadWorker, _Board
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = "bikesite.gunicorn_worker.BalancedDrainingThreadWorker"
@@ -31,10 +32,7 @@ def two_workers(tmp_path):
          "--pythonpath", f"{ROOT / 'tests' / 'gunicorn_app'},{ROOT}"],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while len(_pids_answering(port, 20)) < 2:  # both workers up and serving
-            assert time.monotonic() < deadline, "gunicorn did not start two workers"
-            time.sleep(0.1)
+        wait_until(lambda: len(_pids_answering(port, 20)) == 2, 20, "gunicorn did not start two workers serving")
         yield port
     finally:
         server.terminate()
@@ -54,9 +52,22 @@ def _pids_answering(port: int, connections: int) -> collections.Counter:
     return pids
 
 
+# /proc/net/tcp: local address (hex IP:port) and state of every TCP socket of this network namespace.
+ESTABLISHED, CLOSE_WAIT = "01", "08"
+
+
+def _open_server_side_connections(port: int) -> int:
+    """Connections to port that a server process still holds open (closed by the client or not)."""
+    local = f"0100007F:{port:04X}"  # 127.0.0.1, as /proc writes it
+    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return sum(1 for row in rows if row[1] == local and row[3] in (ESTABLISHED, CLOSE_WAIT))
+
+
 def test_a_burst_of_keep_alive_connections_is_shared_evenly_between_the_workers(two_workers):
     for _ in range(3):
-        time.sleep(0.5)  # the connections closed before are gone from the workers' counts
+        # The connections closed before are gone from the workers' counts: closed on their side.
+        wait_until(lambda: _open_server_side_connections(two_workers) == 0, 10,
+                   "the workers did not close the connections the client closed")
         # Open all 16 at once, as wrk or a router's pool does, then ask on each.
         clients = [socket.create_connection(("127.0.0.1", two_workers)) for _ in range(16)]
         served_by = collections.Counter()

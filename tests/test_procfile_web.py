@@ -5,21 +5,28 @@ import shlex
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.procfile import procfile_command
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 # What the buildpack's vendor/python.gunicorn.sh exports on every dyno.
 BUILDPACK_ENV = {"GUNICORN_CMD_ARGS": "--access-logfile -", "FORWARDED_ALLOW_IPS": "*"}
 
 
-def procfile_web_command() -> str:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            return line.removeprefix("web:").strip()
-    raise AssertionError("no web process in the Procfile")
+def probe_answered(port: int) -> bool:
+    """One request to /probe-path answered 200; False while nothing listens yet."""
+    try:
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        client.request("GET", "/probe-path", headers={"X-Request-ID": "req-123"})
+        assert client.getresponse().status == 200
+        client.close()
+    except OSError:
+        return False
+    return True
 
 
 def serve_and_log(extra_env: dict, requests: int = 5) -> str:
@@ -27,25 +34,15 @@ def serve_and_log(extra_env: dict, requests: int = 5) -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = procfile_web_command().replace("bikesite.wsgi", "pid_app:application")
+    command = procfile_command("web").replace("bikesite.wsgi", "pid_app:application")
     command += f" --bind 127.0.0.1:{port} --pythonpath {shlex.quote(str(ROOT / 'tests' / 'gunicorn_app'))}"
     env = {**os.environ, **BUILDPACK_ENV, "DYNO": "web.1", "WEB_CONCURRENCY": "1",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", **extra_env}
     server = subprocess.Popen(["bash", "-c", command], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
-        answered = 0
-        while answered < requests:
-            assert time.monotonic() < deadline, "the web command did not answer"
-            try:
-                client = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                client.request("GET", "/probe-path", headers={"X-Request-ID": "req-123"})
-                assert client.getresponse().status == 200
-                client.close()
-                answered += 1
-            except OSError:
-                time.sleep(0.1)
+        for _ in range(requests):
+            wait_until(lambda: probe_answered(port), 30, "the web command did not answer")
     finally:
         os.killpg(server.pid, 15)
         output, _ = server.communicate(timeout=30)

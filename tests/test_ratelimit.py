@@ -36,7 +36,6 @@ def test_posts_over_the_limit_get_429_with_retry_after_and_store_nothing(client,
 
 
 def test_the_api_gets_a_json_429(client, active_version, limited):
-    pytest.importorskip("predictor.api", reason="the JSON API is not merged yet")
     for _ in range(3):
         post_form(client)
     response = client.post("/api/v1/predictions", {"temperature": 20, "humidity": 60, "windspeed": 12},

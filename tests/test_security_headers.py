@@ -8,6 +8,7 @@ from predictor import services
 from predictor.models import Prediction
 
 VALID = {"temperature": "20", "humidity": "60", "windspeed": "12"}
+HOSTILE = '"><script>alert(1)</script>'
 
 
 class InlineCode(HTMLParser):
@@ -131,8 +132,40 @@ def test_the_login_page_satisfies_the_policy_logged_out(client, db):
     assert_csp_clean(client.get("/admin/login/"))
 
 
-def test_stored_inputs_cannot_inject_markup_into_the_result_page(client, active_version):
-    response = client.get('/?temperature="><script>alert(1)</script>')
-    assert "<script>alert(1)</script>" not in response.content.decode()
+def test_a_hostile_query_string_cannot_inject_markup_into_the_form(client, active_version):
+    response = client.get("/", {"temperature": HOSTILE})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page  # echoed, as text
+    assert_csp_clean(response)
+
+
+def test_a_hostile_post_is_refused_stores_nothing_and_comes_back_as_text(client, active_version):
+    response = client.post("/", {**VALID, "temperature": HOSTILE})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert 'value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in page  # to be corrected
     assert_csp_clean(response)
     assert Prediction.objects.count() == 0
+
+
+def test_stored_inputs_cannot_inject_markup_into_the_result_page(client, active_version):
+    # Inputs are stored as numbers: whatever spelling was sent (odd but accepted ones here, with a
+    # hostile extra field), the result page shows the stored numbers and none of the text sent.
+    sent = {"temperature": " 2e1 ", "humidity": "\u0666\u0660", "windspeed": "12,5", "note": HOSTILE}
+    posted = client.post("/", sent)
+    assert posted.status_code == 303
+    prediction = Prediction.objects.get()
+    assert posted["Location"] == f"/predictions/{prediction.pk}/"
+    assert (prediction.temperature, prediction.humidity, prediction.windspeed) == (20, 60, 12.5)
+
+    response = client.get(posted["Location"])
+    assert response.status_code == 200
+    assert "predictor/result.html" in [template.name for template in response.templates]
+    page = response.content.decode()
+    assert "<dd>20\u00a0°C</dd><dt>Humidity</dt><dd>60\u00a0%</dd><dt>Wind speed</dt><dd>12.5\u00a0km/h</dd>" in page
+    assert 'href="/?temperature=20.0&amp;humidity=60.0&amp;windspeed=12.5"' in page  # "Change the inputs"
+    assert [text for text in [HOSTILE, "alert(1)", "2e1", "\u0666\u0660"] if text in page] == []
+    assert_csp_clean(response)

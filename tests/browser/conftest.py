@@ -5,6 +5,7 @@ runs in pytest-django's live_server on the test database, with the real model.
 """
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -133,16 +134,36 @@ def pretty(violations) -> str:
     return json.dumps(violations, indent=1)
 
 
-def fill_form(page, **values):
-    """Type the given inputs (temperature=..., humidity=..., windspeed=...) into the prediction form,
-    as its labels name them."""
-    labels = {"temperature": "Temperature", "humidity": "Humidity", "windspeed": "Wind speed"}
+RESULT_URL = re.compile(r"/predictions/[0-9a-f-]{36}/$")  # a stored forecast's page
+FORM_LABELS = {"temperature": "Temperature", "humidity": "Humidity", "windspeed": "Wind speed"}
+
+
+def fill_form(page, *, typed: bool = False, **values):
+    """Put the given inputs (temperature=..., humidity=..., windspeed=...) in the prediction form's
+    fields, found by their labels; typed: key by key into the empty fields, as a keyboard does."""
     for name, value in values.items():
-        page.get_by_label(labels[name]).fill(str(value))
+        field = page.get_by_label(FORM_LABELS[name])
+        if typed:
+            field.press_sequentially(str(value))
+        else:
+            field.fill(str(value))
 
 
-def submit_form(page, **values):
-    """Fill the form with values and send it; the page then shows the result or the form with errors."""
-    fill_form(page, **values)
-    page.get_by_role("button", name="Forecast rentals").click()
-    page.wait_for_load_state()
+def submit_form(page, *, typed: bool = False, **values):
+    """Fill the form with values and send it; once the answer has loaded, the page shows the result
+    or the form with errors (the form has no script and no browser validation: it always goes)."""
+    fill_form(page, typed=typed, **values)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Forecast rentals").click()
+
+
+def submit_to_result(page, *, typed: bool = False, **values):
+    """Fill the form with values that it accepts and send it: the page is then the stored forecast's."""
+    submit_form(page, typed=typed, **values)
+    page.wait_for_url(RESULT_URL)
+
+
+def forecast(page, **values):
+    """From a fresh form: the result page of a forecast for these inputs."""
+    page.goto("/")
+    submit_to_result(page, **values)

@@ -1,7 +1,5 @@
 """axe-core on the pages people use: no serious or critical accessibility violations."""
-import re
-
-from tests.browser.conftest import pretty
+from tests.browser.conftest import pretty, submit_form, submit_to_result
 
 
 def test_form_result_and_dashboard_pages_have_no_serious_accessibility_violations(logged_in, axe, active_version):
@@ -11,15 +9,10 @@ def test_form_result_and_dashboard_pages_have_no_serious_accessibility_violation
     page.goto("/")
     found["form"] = axe(page)
 
-    page.get_by_label("Temperature").fill("45")
-    page.get_by_label("Humidity").fill("150")
-    page.get_by_role("button", name="Forecast rentals").click()
+    submit_form(page, temperature="45", humidity="150")
     found["form with errors"] = axe(page)
 
-    page.get_by_label("Humidity").fill("50")
-    page.get_by_label("Wind speed").fill("12")
-    page.get_by_role("button", name="Forecast rentals").click()
-    page.wait_for_url(re.compile(r"/predictions/"))
+    submit_to_result(page, humidity="50", windspeed="12")
     found["result (outside the training range)"] = axe(page)
 
     page.goto("/admin/predictor/prediction/dashboard/")

@@ -9,10 +9,9 @@ import re
 import pytest
 
 from predictor.models import Prediction
-from tests.browser.conftest import pretty, submit_form
+from tests.browser.conftest import FORM_LABELS, forecast, pretty, submit_form, submit_to_result
 
 SCREENS = [(1280, 900), (390, 844)]
-RESULT_URL = re.compile(r"/predictions/[0-9a-f-]{36}/$")
 
 
 @pytest.fixture(params=SCREENS, ids=lambda size: f"{size[0]}x{size[1]}")
@@ -58,8 +57,7 @@ def test_public_pages_never_scroll_sideways_and_never_split_a_quantity(screen, a
     submit_form(page, temperature="45", humidity="150", windspeed="")
     assert page.get_by_role("alert").is_visible()
     seen["form with errors"] = (scroll_width(page), page.evaluate(BROKEN_QUANTITIES))
-    submit_form(page, temperature="38", humidity="60", windspeed="40")
-    page.wait_for_url(RESULT_URL)
+    submit_to_result(page, temperature="38", humidity="60", windspeed="40")
     assert "Your temperature and wind speed lie outside that range" in page.locator(".notice").inner_text()
     seen["result"] = (scroll_width(page), page.evaluate(BROKEN_QUANTITIES))
     page.goto("/api/v1/docs")
@@ -87,20 +85,14 @@ def test_form_shows_units_examples_and_typical_days(page, active_version):
             (beside["y"] + beside["height"] / 2) - (box["y"] + box["height"] / 2)) < 4
 
     page.get_by_role("link", name=re.compile("A summer day")).click()
-    assert [page.get_by_label(label).input_value() for label in ("Temperature", "Humidity", "Wind speed")] == [
-        "25.7", "60.2", "11.5"]
-    page.get_by_role("button", name="Forecast rentals").click()
-    page.wait_for_url(RESULT_URL)
+    assert [page.get_by_label(label).input_value() for label in FORM_LABELS.values()] == ["25.7", "60.2", "11.5"]
+    submit_to_result(page)  # as the link filled it in
     assert (Prediction.objects.get().temperature, Prediction.objects.get().windspeed) == (25.7, 11.5)
 
 
 def test_a_decimal_comma_typed_on_the_keyboard_is_a_decimal_point(page, active_version):
     page.goto("/")
-    page.get_by_label("Temperature").press_sequentially("12,5")
-    page.get_by_label("Humidity").press_sequentially("60")
-    page.get_by_label("Wind speed").press_sequentially("8,25")
-    page.get_by_role("button", name="Forecast rentals").click()
-    page.wait_for_url(RESULT_URL)
+    submit_to_result(page, typed=True, temperature="12,5", humidity="60", windspeed="8,25")
     stored = Prediction.objects.get()
     assert (stored.temperature, stored.windspeed) == (12.5, 8.25)
     assert "12.5\u00a0°C" in page.locator(".inputs").inner_text()
@@ -141,9 +133,7 @@ def test_result_charts_are_legible_on_a_phone_share_one_axis_and_keep_labels_off
                                                                                            active_version):
     page = phone_page
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto("/")
-    submit_form(page, temperature="38", humidity="60", windspeed="12")
-    page.wait_for_url(RESULT_URL)
+    forecast(page, temperature="38", humidity="60", windspeed="12")
 
     too_small = [label for label in page.evaluate(CHART_TEXT) if label["px"] < 12]
     assert too_small == [], too_small
@@ -158,9 +148,7 @@ def test_result_charts_are_legible_on_a_phone_share_one_axis_and_keep_labels_off
 
 
 def test_result_page_words_the_clip_at_zero_with_true_minus_signs(page, active_version):
-    page.goto("/")
-    submit_form(page, temperature="-5", humidity="95", windspeed="40")
-    page.wait_for_url(RESULT_URL)
+    forecast(page, temperature="-5", humidity="95", windspeed="40")
     assert page.locator(".result-figure strong").inner_text() == "0"
     reading = page.locator("#contributions figcaption").inner_text()
     assert "below zero" in reading and "the forecast is clipped to 0" in reading

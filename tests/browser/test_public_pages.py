@@ -1,8 +1,6 @@
 """The form and the result page as a person uses them: keyboard, screen, phone."""
-import re
-
 from predictor.models import Prediction
-from tests.browser.conftest import submit_form
+from tests.browser.conftest import RESULT_URL, forecast, submit_form
 
 
 def test_keyboard_user_submits_the_form_and_sees_the_result_with_its_charts(page, active_version):
@@ -14,7 +12,7 @@ def test_keyboard_user_submits_the_form_and_sees_the_result_with_its_charts(page
     page.keyboard.press("Tab")
     page.keyboard.type("10")
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/predictions/[0-9a-f-]{36}/$"))
+    page.wait_for_url(RESULT_URL)
 
     prediction = Prediction.objects.get()
     assert prediction.temperature == 21.5 and prediction.source == "form"
@@ -48,9 +46,7 @@ def test_invalid_value_shows_the_field_error_and_nothing_is_stored(page, active_
 
 
 def test_result_page_fits_a_phone_screen(phone_page, active_version):
-    phone_page.goto("/")
-    submit_form(phone_page, temperature="38", humidity="60", windspeed="12")
-    phone_page.wait_for_url(re.compile(r"/predictions/"))
+    forecast(phone_page, temperature="38", humidity="60", windspeed="12")
     assert phone_page.get_by_role("heading", name="Outside what the model has seen").is_visible()
     # Nothing wider than the screen: no sideways scrolling.
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -13,6 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from tests.waiting import wait_until
+
+KINDS = ("form", "api")  # what the load sends: clients of the form and of the JSON API, half and half
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 RESULT_URL = re.compile(r"^/predictions/([0-9a-f-]{36})/$")
 MAX_REQUESTS_PER_CLIENT = 100_000  # a bound on every loop, whatever the clock says
@@ -102,6 +105,11 @@ class LoadRun:
         with self._lock:
             self.outcomes.append(outcome)
 
+    def so_far(self) -> list[Outcome]:
+        """The outcomes recorded until now, while the load may still be running."""
+        with self._lock:
+            return list(self.outcomes)
+
     @property
     def successes(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.ok]
@@ -115,10 +123,11 @@ class LoadRun:
 
 def run_load(*, ports: list[int], clients: int, seconds: float, kinds=("form",),
              stop: threading.Event | None = None, stop_on_refused: bool = False,
-             pause_after_failure: float = 0.05, headers: dict | None = None) -> LoadRun:
+             pause_after_failure: float = 0.05, headers: dict | None = None, run: LoadRun | None = None) -> LoadRun:
     """`clients` threads, spread over the ports and kinds, each posting back to back for `seconds`
-    (or until `stop` is set). Blocks until every client is done."""
-    run, stop = LoadRun(), stop or threading.Event()
+    (or until `stop` is set), recording into `run` (a new LoadRun by default). Blocks until every
+    client is done."""
+    run, stop = run or LoadRun(), stop or threading.Event()
     deadline = time.monotonic() + seconds
     # Every port gets every kind: client i goes to port i mod P with kind (i div P) mod K.
     load_clients = [LoadClient(index=i, port=ports[i % len(ports)], kind=kinds[i // len(ports) % len(kinds)],
@@ -143,6 +152,57 @@ def run_load(*, ports: list[int], clients: int, seconds: float, kinds=("form",),
     for thread in threads:
         thread.join(timeout=seconds + 120)
     return run
+
+
+class BackgroundLoad:
+    """run_load in a thread of its own, for tests that act while the load runs (stop the database,
+    send SIGTERM, activate a version): started, waited on until it runs, stopped when the test says."""
+
+    def __init__(self, *, ports: list[int], clients: int = 8, kinds=KINDS, seconds: float = 120, **options):
+        """seconds: a bound only, in case the test never stops it; options: as run_load takes them."""
+        self.clients = clients
+        self.run, self._stop, self._error = LoadRun(), threading.Event(), None
+        self._thread = threading.Thread(target=self._load, daemon=True, kwargs=dict(
+            ports=ports, clients=clients, seconds=seconds, kinds=kinds, stop=self._stop, run=self.run, **options))
+
+    def _load(self, **arguments) -> None:
+        try:
+            run_load(**arguments)
+        except BaseException as error:
+            self._error = error
+            raise
+
+    def start(self) -> "BackgroundLoad":
+        self._thread.start()
+        return self
+
+    def _so_far(self) -> list[Outcome]:
+        """The outcomes so far, while the load is still on (a wait for more would be in vain)."""
+        assert self._thread.is_alive(), f"the load stopped before it was told to: {self._error!r}"
+        return self.run.so_far()
+
+    def wait_until_running(self, successes: int = 20, timeout: float = 60) -> None:
+        """Until every client has had an answer with its row, and `successes` in all: the load is on."""
+        def running() -> bool:
+            answered = [o for o in self._so_far() if o.ok]
+            return len(answered) >= successes and len({o.client for o in answered}) == self.clients
+        wait_until(running, timeout, f"the load did not get going ({self.clients} clients, {successes} successes)")
+
+    def wait_for(self, count: int, which, timeout: float = 60, what: str = "outcomes") -> None:
+        """Until `count` of the outcomes so far satisfy `which` (e.g. those started after a moment)."""
+        wait_until(lambda: sum(1 for o in self._so_far() if which(o)) >= count, timeout,
+                   f"fewer than {count} {what}")
+
+    def stop_sending(self) -> None:
+        """No new requests from here on; those under way go on."""
+        self._stop.set()
+
+    def finish(self, timeout: float = 120) -> LoadRun:
+        """Stops sending and returns the run once every client has had its last answer."""
+        self.stop_sending()
+        self._thread.join(timeout=timeout)
+        assert not self._thread.is_alive(), f"the load's clients did not finish within {timeout} s"
+        return self.run
 
 
 def stored_rows(pg, database: str) -> dict[str, tuple[float, float, int]]:

@@ -2,12 +2,12 @@
 refuses it, /readyz answers 503 with the reason, and the model already loaded keeps serving."""
 import http.client
 import json
-import time
 
 import pytest
 
 from tests.harness import web
 from tests.harness.load import LoadClient, stored_rows
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -42,13 +42,15 @@ def make_active_behind_the_commands_back(cluster, database, pk: int) -> None:
 
 
 def wait_for_readyz(port: int, status: int, seconds: float = 10) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        answers = [readyz(port) for _ in range(3)]
-        if all(code == status for code, _ in answers):
-            return answers[-1][1]
-        time.sleep(0.3)
-    raise AssertionError(f"/readyz did not settle on {status}: {answers}")
+    """/readyz's answer once three in a row have `status`."""
+    answers = []
+
+    def settled() -> dict | None:
+        answers[:] = [readyz(port) for _ in range(3)]
+        return answers[-1][1] if all(code == status for code, _ in answers) else None
+
+    return wait_until(settled, seconds, lambda: f"/readyz did not settle on {status}: {answers}",
+                      interval=0.3)
 
 
 @pytest.mark.parametrize("change, reason", [

@@ -2,35 +2,28 @@
 (the ones being handled and the ones still queued), and gunicorn exits within its graceful
 timeout, well inside Heroku's 30 s. New requests go to other dynos from then on (the router's
 job); afterwards this one refuses connections instead of hanging."""
-import importlib.util
 import socket
-import threading
 import time
 
 import pytest
 
-from tests.harness.load import lost_rows, run_load, stored_rows
+from tests.harness.load import BackgroundLoad, lost_rows, stored_rows
 
 pytestmark = pytest.mark.slow
 
-KINDS = ("form", "api") if importlib.util.find_spec("predictor.api") else ("form",)
 HEROKU_KILLS_AFTER = 30
 
 
 def test_sigterm_under_load_lets_in_flight_requests_finish(start_web, cluster, database, figures):
     server = start_web()
-    stop, result = threading.Event(), {}
-    load = threading.Thread(target=lambda: result.setdefault(
-        "run", run_load(ports=[server.port], clients=8, seconds=30, kinds=KINDS, stop=stop)))
-    load.start()
-    time.sleep(3)
+    load = BackgroundLoad(ports=[server.port]).start()
+    load.wait_until_running()
     term_at = time.monotonic()
-    stop.set()  # no new requests from here on, as the router sends them elsewhere
+    load.stop_sending()  # no new requests from here on, as the router sends them elsewhere
     server.terminate()
     exit_code = server.wait(timeout=HEROKU_KILLS_AFTER)
     exited_after = time.monotonic() - term_at
-    load.join(timeout=120)
-    run = result["run"]
+    run = load.finish()
     rows = stored_rows(cluster, database)
     in_flight = [o for o in run.outcomes if o.started < term_at < o.finished]
     figures(requests=len(run.outcomes), successes=len(run.successes), statuses=dict(run.statuses()),

@@ -2,9 +2,9 @@
 
 - the build: the buildpack runs `manage.py collectstatic --noinput` (bin/steps/collectstatic),
   here with no DATABASE_URL, SECRET_KEY or DYNO at all;
-- the release phase (the Procfile's release line) on a fresh database, twice at once and twice a
-  few seconds apart, as overlapping deploys and config changes run it: both succeed, one model
-  version, active;
+- the release phase (the Procfile's release line) on a fresh database, twice at once and twice
+  apart (the second once the first holds the release lock), as overlapping deploys and config
+  changes run it: both succeed, one model version, active;
 - the web dyno with the buildpack's dyno environment (vendor/python.gunicorn.sh exports
   GUNICORN_CMD_ARGS="--access-logfile -" and FORWARDED_ALLOW_IPS; vendor/WEB_CONCURRENCY.sh
   WEB_CONCURRENCY), DYNO and PORT set, SSL required to a database that offers it, requests as
@@ -15,15 +15,16 @@
 import os
 import re
 import subprocess
-import threading
 import time
 
 import pytest
 
 from tests.harness import web
 from tests.harness.conftest import PG_PORTS, WEB_PORTS, free_port
-from tests.harness.load import ROUTER_HEADERS, lost_rows, run_load, stored_rows
+from tests.harness.load import ROUTER_HEADERS, BackgroundLoad, lost_rows, stored_rows
 from tests.harness.postgres import ThrowawayPostgres
+from tests.procfile import procfile_command
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +59,7 @@ def heroku_postgres():
 
 
 def start_release(pg: ThrowawayPostgres, database: str, number: int) -> subprocess.Popen:
-    return subprocess.Popen(["bash", "-c", web.procfile("release")], cwd=web.REPO,
+    return subprocess.Popen(["bash", "-c", procfile_command("release")], cwd=web.REPO,
                             env=dyno_env(pg.url(database), f"release.{number}"),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
@@ -86,18 +87,28 @@ def test_the_build_step_needs_no_database_secret_or_dyno():
     assert (web.REPO / "staticfiles" / "staticfiles.json").exists()
 
 
-@pytest.mark.parametrize("apart_seconds", [0, 3], ids=["together", "3s-apart"])
-def test_overlapping_release_phases_on_a_fresh_database(heroku_postgres, apart_seconds, figures):
-    database = f"fresh_{apart_seconds}"
+def release_lock_held(pg: ThrowawayPostgres, database: str) -> bool:
+    """Whether a session holds an advisory lock in database: on a fresh one, only a release does."""
+    return bool(pg.execute("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
+                           "(SELECT oid FROM pg_database WHERE datname = %s)", (database,)))
+
+
+@pytest.mark.parametrize("second_starts", ["together", "mid-release"])
+def test_overlapping_release_phases_on_a_fresh_database(heroku_postgres, second_starts, figures):
+    database = f"fresh_{second_starts.replace('-', '_')}"
     heroku_postgres.execute(f"CREATE DATABASE {database}")
     started = time.monotonic()
     first = start_release(heroku_postgres, database, 1)
-    time.sleep(apart_seconds)
+    if second_starts == "mid-release":  # as a config change during a deploy's release: the first is at work
+        wait_until(lambda: release_lock_held(heroku_postgres, database) or first.poll() is not None, 120,
+                   "the first release did not take the release lock")
+        assert first.poll() is None, "the first release was still running when the second started"
+    apart = time.monotonic() - started
     second = start_release(heroku_postgres, database, 2)
     outputs = [finish(first), finish(second)]
     waited = [output for output in outputs if "Another release is running: waiting for it to finish." in output]
-    figures(apart_seconds=apart_seconds, both_done_after_seconds=round(time.monotonic() - started, 1),
-            waited=len(waited))
+    figures(second_started_after_seconds=round(apart, 2),
+            both_done_after_seconds=round(time.monotonic() - started, 1), waited=len(waited))
     assert_one_active_version(heroku_postgres, database, outputs)
     assert len(waited) == 1 and "found active version" in waited[0], "one waited, then found the work done"
 
@@ -120,24 +131,19 @@ def test_web_dyno_restart_under_load_loses_nothing(heroku_postgres, tmp_path, fi
         return process.start()
 
     old = dyno(1)
-    stop, result = threading.Event(), {}
-    load = threading.Thread(target=lambda: result.setdefault("run", run_load(
-        ports=[port], clients=6, seconds=120, kinds=("api",), stop=stop, headers=ROUTER_HEADERS)))
-    load.start()
+    load = BackgroundLoad(ports=[port], clients=6, kinds=("api",), headers=ROUTER_HEADERS).start()
     try:
-        time.sleep(3)
+        load.wait_until_running()
         term_at = time.monotonic()
         old.terminate()
         exit_code = old.wait(timeout=30)
         new = dyno(2)
         back_at = time.monotonic()
-        time.sleep(3)
+        load.wait_for(20, lambda o: o.ok and o.started > back_at, what="answers of the new dyno")
     finally:
-        stop.set()
-        load.join(timeout=180)
+        run = load.finish(timeout=180)
     new.stop()
     old.stop()
-    run = result["run"]
     rows = stored_rows(heroku_postgres, database)
     failures = [o for o in run.outcomes if not o.ok]
     figures(requests=len(run.outcomes), successes=len(run.successes), statuses=dict(run.statuses()),

@@ -1,14 +1,10 @@
 """Load: 16 concurrent clients for 30 s against gunicorn as the Procfile runs it."""
-import importlib.util
 
 import pytest
 
-from tests.harness.load import lost_rows, run_load, stored_rows
+from tests.harness.load import KINDS, lost_rows, run_load, stored_rows
 
 pytestmark = pytest.mark.slow
-
-# Half the clients use the form, half the JSON API (once it exists).
-KINDS = ("form", "api") if importlib.util.find_spec("predictor.api") else ("form",)
 
 
 def test_16_clients_for_30_seconds_get_no_errors_and_every_answer_has_its_row(start_web, cluster, database, figures):

@@ -4,13 +4,14 @@ import http.client
 import json
 import os
 import signal
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -63,12 +64,15 @@ def workers_of(master_pid: int) -> set[int]:
     return children
 
 
-def wait_for_workers(master_pid: int, count: int, within: float = 30) -> set[int]:
-    """The master's workers once there are count of them (ready answers as soon as one boots)."""
-    deadline = time.monotonic() + within
-    while len(workers := workers_of(master_pid)) != count and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return workers
+def wait_for_workers(master_pid: int, count: int, within: float = 30, without: int | None = None) -> set[int]:
+    """The master's workers once there are count of them (ready answers as soon as one boots), the
+    process `without` not among them (a worker killed stays the master's child until reaped)."""
+    def found() -> set[int] | None:
+        workers = workers_of(master_pid)
+        return workers if len(workers) == count and without not in workers else None
+
+    return wait_until(found, within, f"the master did not have {count} workers" + (
+        f" without {without}" if without else ""))
 
 
 def pids_that_served(directory: Path, route: str) -> set[int]:
@@ -87,7 +91,6 @@ def test_every_scrape_shows_the_sum_over_both_workers_and_a_restart_loses_nothin
     server = start_web(METRICS_TOKEN=TOKEN, PROMETHEUS_MULTIPROC_DIR=str(directory), WEB_CONCURRENCY="2")
     master = server.process.pid
     workers = wait_for_workers(master, 2)
-    assert len(workers) == 2
     assert not (directory / "counter_1.db").exists(), "the master empties the directory at start"
     active, _ = versions
 
@@ -101,10 +104,7 @@ def test_every_scrape_shows_the_sum_over_both_workers_and_a_restart_loses_nothin
     # A worker dies outright; gunicorn starts another in its place.
     killed = sorted(workers)[0]
     os.kill(killed, signal.SIGKILL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (killed in workers_of(master) or len(workers_of(master)) < 2):
-        time.sleep(0.2)
-    replacement = workers_of(master) - workers
+    replacement = wait_for_workers(master, 2, without=killed) - workers
     assert len(replacement) == 1, server.log()[-2000:]
     assert (directory / f"counter_{killed}.db").exists(), "the dead worker's counts stay"
     assert not (directory / f"gauge_livemostrecent_{killed}.db").exists(), "child_exit dropped its live gauges"

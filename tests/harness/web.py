@@ -6,20 +6,14 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
+from tests.procfile import procfile_command
+from tests.waiting import wait_until
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
-
-
-def procfile(process: str) -> str:
-    for line in (REPO / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process:
-            return command.strip()
-    raise LookupError(f"no {process} process in the Procfile")
 
 
 def production_env(database_url: str, **overrides: str) -> dict[str, str]:
@@ -34,7 +28,7 @@ def production_env(database_url: str, **overrides: str) -> dict[str, str]:
 
 
 def run_release(database_url: str) -> None:
-    subprocess.run(["bash", "-c", procfile("release")], cwd=REPO, env=production_env(database_url),
+    subprocess.run(["bash", "-c", procfile_command("release")], cwd=REPO, env=production_env(database_url),
                    check=True, capture_output=True, timeout=300)
 
 
@@ -61,24 +55,23 @@ class WebProcess:
 
     def start(self, ready_within: float = 60) -> "WebProcess":
         # Loopback only: --bind on the command line overrides the config file's 0.0.0.0.
-        command = [*shlex.split(procfile("web")), "--bind", f"127.0.0.1:{self.port}"]
+        command = [*shlex.split(procfile_command("web")), "--bind", f"127.0.0.1:{self.port}"]
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(command, cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
-        deadline = time.monotonic() + ready_within
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
-            try:
-                # As the router forwards it: with DYNO set, plain HTTP would be redirected to HTTPS.
-                probe = urllib.request.Request(self.base_url + "/readyz", headers={"X-Forwarded-Proto": "https"})
-                with urllib.request.urlopen(probe, timeout=5) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"gunicorn not ready within {ready_within} s; see {self.log_path}")
+        wait_until(self._ready, ready_within, f"gunicorn not ready; see {self.log_path}", interval=0.2)
+        return self
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
+        try:
+            # As the router forwards it: with DYNO set, plain HTTP would be redirected to HTTPS.
+            probe = urllib.request.Request(self.base_url + "/readyz", headers={"X-Forwarded-Proto": "https"})
+            with urllib.request.urlopen(probe, timeout=5) as response:
+                return response.status == 200
+        except OSError:
+            return False
 
     def terminate(self) -> None:
         """SIGTERM to the master, as Heroku sends it."""
