@@ -14,7 +14,7 @@ from ml.explain import explain
 from predictor import ids, monitoring, recording, serving
 from predictor.models import ModelVersion, Prediction
 # The model side of the door: what views, the API and gunicorn's master ask of the served model.
-from predictor.serving import ModelUnavailable, forget_loaded_model, get_active_model, model_status  # noqa: F401
+from predictor.serving import ModelUnavailable, get_active_model, model_status  # noqa: F401
 
 
 def out_of_range_features(feature_ranges: dict, inputs: dict) -> list[str]:

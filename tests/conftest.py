@@ -3,7 +3,7 @@ import pytest
 
 from ml.dataset import load_daily_csv
 from ml.training import fit, train
-from predictor import services, versions
+from predictor import serving, versions
 from predictor.models import ModelVersion
 from tests.fuzzing import Tally
 
@@ -52,9 +52,9 @@ def active_version(make_version):
 @pytest.fixture(autouse=True)
 def fresh_model_cache():
     """Each test starts with no model loaded in this process, as a new worker would."""
-    services.forget_loaded_model()
+    serving.forget_loaded_model()
     yield
-    services.forget_loaded_model()
+    serving.forget_loaded_model()
 
 
 _FIGURES: list[tuple[str, dict]] = []

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from predictor import logfmt, monitoring, recording
+from predictor import logfmt, monitoring, recording, serving
 from predictor.models import ModelVersion
 from tests.lost_connection import raise_lost_connection
 
@@ -78,7 +78,7 @@ def test_model_loaded_and_refused_are_logged(client, active_version, lines):
         f"at=info logger=bikesite.events event=model_loaded version={active_version.pk} sha256=")
     from predictor import services
 
-    services.forget_loaded_model()
+    serving.forget_loaded_model()
     ModelVersion.objects.filter(pk=active_version.pk).update(sha256="0" * 64)
     client.post("/api/v1/predictions", json.dumps(VALID), content_type="application/json")
     refused = events(lines, "model_refused")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from ml import model_io
-from predictor import services, versions
+from predictor import serving, services, versions
 from predictor.models import ModelVersion, Prediction
 from tests.conftest import store_booster
 
@@ -181,7 +181,7 @@ def test_a_prediction_of_a_no_longer_active_version_is_explained_by_that_version
     first = make_version(active=True)
     prediction = services.predict_and_record(**INPUTS, source="form")
     ModelVersion.objects.filter(pk=first.pk).update(is_active=False)
-    services.forget_loaded_model()
+    serving.forget_loaded_model()
     assert services.explain_prediction(prediction).prediction == pytest.approx(prediction.predicted_count, abs=0.5)
 
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.test import Client
 
-from predictor import figures, services
+from predictor import figures, serving, services
 from predictor.models import Prediction
 from tests.conftest import store_booster
 
@@ -184,7 +184,7 @@ def test_result_page_says_when_the_curves_come_from_a_newer_model(client, active
     client.post("/", VALID)
     newer = make_version()
     versions.activate_model_version(version_id=newer.pk)
-    services.forget_loaded_model()  # as a worker would after MODEL_REFRESH_SECONDS
+    serving.forget_loaded_model()  # as a worker would after MODEL_REFRESH_SECONDS
     html = client.get(f"/predictions/{Prediction.objects.get().pk}/").content.decode()
     assert f"These curves come from model version {newer.pk}" in html
 
@@ -193,7 +193,7 @@ def test_result_page_still_shows_the_forecast_without_an_active_model(client, ac
     client.post("/", VALID)
     active_version.is_active = False
     active_version.save()
-    services.forget_loaded_model()
+    serving.forget_loaded_model()
     response = client.get(f"/predictions/{Prediction.objects.get().pk}/")
     assert response.status_code == 200
     html = response.content.decode()
