@@ -33,9 +33,10 @@ def predict_and_record(*, temperature: float, humidity: float, windspeed: float,
     values = {"temperature": float(temperature), "humidity": float(humidity), "windspeed": float(windspeed)}
     count, low, high = model.predict_one_with_interval(values["temperature"], values["humidity"], values["windspeed"])
     outside_features = out_of_range_features(model.feature_ranges, values)
-    prediction = Prediction(**values, predicted_count=count, interval_low=low, interval_high=high,
-                            outside_training_range=bool(outside_features), model_version_id=model.version_id,
-                            created_at=timezone.now(), source=source)
+    prediction, = recording.new_predictions([{
+        "id": ids.new_id(), **values, "predicted_count": count, "interval_low": low, "interval_high": high,
+        "outside_training_range": bool(outside_features), "model_version_id": model.version_id,
+        "created_at": timezone.now(), "source": source}])
     recording.insert_one(prediction)  # one INSERT, committed by PostgreSQL itself (autocommit)
     monitoring.prediction_served(source, model.version_id, outside_features)
     return prediction

@@ -92,3 +92,16 @@ def test_a_stored_prediction_is_in_the_state_save_leaves_and_reads_back_as_given
     stored = Prediction.objects.get(pk=predictions[-1].pk)
     assert _fields(stored) == _fields(predictions[-1])
     assert stored._state.db == connection.alias
+
+
+@pytest.mark.parametrize("interval", [(1000.04, 1500.0), (None, None)], ids=["interval", "no interval"])
+def test_on_postgresql_the_insert_sends_the_values_djangos_own_insert_would(interval):
+    # insert_one hands psycopg2 the instance's values as they are; this fails if Django's
+    # preparation of any field (get_db_prep_save) ever makes something else of them.
+    if connection.vendor != "postgresql":
+        pytest.skip("the values pass through unprepared on PostgreSQL only")
+    prediction, = recording.new_predictions([{**VALUES, "interval_low": interval[0], "interval_high": interval[1]}])
+    prepared = [field.get_db_prep_save(getattr(prediction, field.attname), connection)
+                for field in Prediction._meta.concrete_fields]
+    sent = recording._db_values(prediction)
+    assert [(type(value), value) for value in sent] == [(type(value), value) for value in prepared]
