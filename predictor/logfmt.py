@@ -49,3 +49,16 @@ class LogfmtFormatter(logging.Formatter):
         if record.stack_info:
             line += "\n" + self.formatStack(record.stack_info)
         return line
+
+
+class AnsweredUnavailableFilter(logging.Filter):
+    """Drops Django's own "Service Unavailable" line (django.request, at error level) for each 503.
+
+    The service answers 503 only on purpose (the database or the model is unavailable: nothing
+    was stored, the client is told to retry), and logs that once, as the outage_begun and
+    outage_ended events, and counts each one (bikesite_unavailable_total). A line per request on
+    top of that would bury the log during an outage. Every other status is left as Django logs it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) != 503

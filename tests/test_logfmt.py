@@ -63,6 +63,17 @@ def test_the_first_database_failure_logs_outage_begun_and_the_next_prediction_ou
     assert ended[0] == "at=info logger=bikesite.events event=outage_ended reason=database request_id=9b4d-request"
 
 
+def test_a_503_leaves_no_line_of_djangos_own_while_other_statuses_keep_theirs(client, active_version, monkeypatch,
+                                                                            lines):
+    monkeypatch.setattr(recording, "insert_one", raise_lost_connection)
+    for _ in range(3):
+        assert client.post("/api/v1/predictions", json.dumps(VALID), content_type="application/json").status_code == 503
+    assert client.get("/no-such-page").status_code == 404
+    django_lines = [line for line in lines() if "logger=django.request" in line]
+    assert django_lines == [next(line for line in django_lines if "Not Found: /no-such-page" in line)]
+    assert django_lines[0].startswith("at=warning ")
+
+
 def test_a_rate_limit_hit_is_logged_once_per_client_and_window(client, active_version, settings, lines):
     settings.RATELIMIT_ENABLED, settings.RATELIMIT_REQUESTS = True, 1
     for _ in range(4):
