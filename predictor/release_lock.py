@@ -16,9 +16,10 @@ RELEASE_LOCK_KEY = 0x62696B6572656C
 
 @contextlib.contextmanager
 def release_lock(*, on_wait=lambda: None):
-    """Hold the release lock for the with-block; on_wait() is called once if another holds it."""
+    """Hold the release lock for the with-block (as: True; False where there is none to take);
+    on_wait() is called once if another release holds it."""
     if connection.vendor != "postgresql":
-        yield
+        yield False
         return
     lock_connection = connection.get_new_connection(connection.get_connection_params())
     try:
@@ -28,7 +29,7 @@ def release_lock(*, on_wait=lambda: None):
             if not cursor.fetchone()[0]:
                 on_wait()
                 cursor.execute("SELECT pg_advisory_lock(%s)", [RELEASE_LOCK_KEY])
-        yield
+        yield True
         with lock_connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [RELEASE_LOCK_KEY])
     finally:

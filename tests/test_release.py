@@ -2,7 +2,6 @@
 release at a time (a PostgreSQL advisory lock held for the whole run), saying what it did."""
 import io
 import threading
-import time
 
 import psycopg2
 import pytest
@@ -12,6 +11,7 @@ from django.db import connection, connections
 from predictor import versions
 from predictor.models import ModelVersion
 from predictor.release_lock import RELEASE_LOCK_KEY, release_lock
+from tests.waiting import hold, wait_until
 
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks: PostgreSQL only")
 
@@ -79,7 +79,8 @@ def test_ensure_model_says_so_when_other_releases_activated_versions_while_it_tr
 def test_the_release_lock_survives_django_closing_its_connections(transactional_db):
     witness = other_session()
     try:
-        with release_lock():
+        with release_lock() as locked:
+            assert locked is True
             call_command("migrate", verbosity=0)
             connections.close_all()  # what manage.py does after every command, and migrate may do
             assert not lock_is_free(witness)
@@ -104,9 +105,10 @@ def test_a_release_waits_for_one_in_progress_then_finds_its_work_done(transactio
             cursor.execute("SELECT pg_advisory_lock(%s)", [RELEASE_LOCK_KEY])
         waiting = threading.Thread(target=release_in_another_thread, args=(out,))
         waiting.start()
-        time.sleep(1.5)
+        wait_until(lambda: "Another release is running: waiting for it to finish." in out.getvalue(), 60,
+                   lambda: f"the release never said it waits; it said: {out.getvalue()!r}")
+        hold(0.5, "the other release still holding the lock")
         assert waiting.is_alive(), "the release waits while another holds the lock"
-        assert "Another release is running: waiting for it to finish." in out.getvalue()
         assert "Model:" not in out.getvalue()
         # Meanwhile the other release finishes its work: a model is active.
         version = make_version(active=True)
@@ -123,5 +125,5 @@ def test_a_release_waits_for_one_in_progress_then_finds_its_work_done(transactio
 def test_release_runs_without_a_lock_on_sqlite(settings):
     if connection.vendor == "postgresql":
         pytest.skip("SQLite only (make run without DATABASE_URL)")
-    with release_lock(on_wait=lambda: pytest.fail("no lock to wait for on SQLite")):
-        pass
+    with release_lock(on_wait=lambda: pytest.fail("no lock to wait for on SQLite")) as locked:
+        assert locked is False, "the release's log says no_lock_needed, not lock_acquired"

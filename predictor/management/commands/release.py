@@ -22,8 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         verbosity = options["verbosity"]
         say = (lambda message: self.stdout.write(message)) if verbosity >= 1 else (lambda message: None)
-        with release_lock(on_wait=lambda: say("Another release is running: waiting for it to finish.")):
-            monitoring.release_step("lock_acquired")
+        with release_lock(on_wait=lambda: say("Another release is running: waiting for it to finish.")) as locked:
+            monitoring.release_step("lock_acquired" if locked else "no_lock_needed")
             call_command("migrate", interactive=False, verbosity=verbosity, stdout=self.stdout, stderr=self.stderr)
             monitoring.release_step("migrated")
             outcome = versions.ensure_active_model(progress=lambda message: say(f"  {message}"))
