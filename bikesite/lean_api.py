@@ -2,9 +2,9 @@
 
 POST /api/v1/predictions and /api/v1/predictions/batch are CSRF-exempt and use no session, no
 user, no messages and no static files; for them those five middleware only cost time. Requests
-to exactly those paths go through a handler built from settings.MIDDLEWARE minus those five, so any other middleware (security headers,
-rate limiting, request ids, ...) applies to them as to every other request. Every other path
-gets the full chain.
+to exactly those paths go through a handler built from settings.MIDDLEWARE minus those five, so
+any other middleware (security headers, rate limiting, request ids, ...) applies to them as to
+every other request. Every other path gets the full chain.
 """
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
