@@ -18,13 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import xgboost as xgb
 
-from ml.features import design_matrix
+from ml import model_io, tuning
 
 LEVEL = 0.8
 METHOD = "normalised split-conformal"
 # Shallow and few rounds: 365 residuals are noisy, the model should find the broad pattern
 # (the cold and the mild days are harder) and not chase single days.
-DIFFICULTY_PARAMS = {"objective": "reg:squarederror", "max_depth": 2, "eta": 0.1, "seed": 0, "nthread": 1}
+DIFFICULTY_PARAMS = {**tuning.BASE_PARAMS, "max_depth": 2}
 DIFFICULTY_ROUNDS = 50
 # A floor on the predicted error size (rentals): a near-zero difficulty would make a zero-width
 # interval and an infinite normalised score.
@@ -40,11 +40,6 @@ def conformal_quantile(scores: np.ndarray, level: float = LEVEL) -> float:
     return float(scores[rank - 1])
 
 
-def conformal_offset(residuals: np.ndarray, level: float = LEVEL) -> float:
-    """The constant offset of versions trained before adaptive intervals."""
-    return conformal_quantile(np.abs(np.asarray(residuals, dtype=np.float64)), level)
-
-
 def interval(predictions: np.ndarray, half_widths) -> tuple[np.ndarray, np.ndarray]:
     """(low, high) around predictions; rentals cannot be negative, so low stops at 0."""
     predictions = np.asarray(predictions, dtype=np.float64)
@@ -53,13 +48,11 @@ def interval(predictions: np.ndarray, half_widths) -> tuple[np.ndarray, np.ndarr
 
 def fit_difficulty(rows: np.ndarray, errors: np.ndarray, features) -> xgb.Booster:
     """A booster from the three inputs (and the same derived features) to the |error| expected."""
-    names = list(features)
-    matrix = xgb.DMatrix(design_matrix(rows, names), label=errors, feature_names=names, nthread=1)
-    return xgb.train(DIFFICULTY_PARAMS, matrix, num_boost_round=DIFFICULTY_ROUNDS)
+    return tuning.fit(rows, errors, {**DIFFICULTY_PARAMS, "rounds": DIFFICULTY_ROUNDS, "features": list(features)})
 
 
 def difficulty(booster: xgb.Booster, rows: np.ndarray) -> np.ndarray:
-    return floor_difficulty(booster.inplace_predict(design_matrix(rows, booster.feature_names)))
+    return floor_difficulty(model_io.predict(booster, rows))
 
 
 def floor_difficulty(values) -> np.ndarray:
@@ -74,7 +67,12 @@ class AdaptiveInterval:
     scale: float
 
     def half_widths(self, rows: np.ndarray) -> np.ndarray:
-        return self.scale * difficulty(self.booster, rows)
+        """The half-widths for rows (n, 3) of inputs."""
+        return self.half_widths_from(model_io.predict(self.booster, rows))
+
+    def half_widths_from(self, predicted_difficulty: np.ndarray) -> np.ndarray:
+        """The half-widths for the difficulty model's raw predictions (floored here)."""
+        return self.scale * floor_difficulty(predicted_difficulty)
 
 
 def calibrate(rows: np.ndarray, y: np.ndarray, out_of_fold: np.ndarray, folds: list[np.ndarray],

@@ -170,7 +170,7 @@ def test_held_out_coverage_of_a_calibrated_interval_is_near_its_level_on_synthet
 
 def test_the_conformal_offset_is_the_ceil_n_plus_1_times_level_th_smallest_residual():
     residuals = np.array([-9.0, 1, -2, 3, 4, -5, 6, 7, 8])  # n=9: rank ceil(10 * 0.8) = 8
-    assert intervals.conformal_offset(residuals, 0.8) == 8.0
+    assert intervals.conformal_quantile(np.abs(residuals), 0.8) == 8.0
     low, high = intervals.interval(np.array([5.0, 100.0]), 8.0)
     assert low.tolist() == [0.0, 92.0] and high.tolist() == [13.0, 108.0]
 
