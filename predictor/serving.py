@@ -32,17 +32,6 @@ FAST_PATH_MAX_ROWS = 32
 
 
 @dataclass(frozen=True)
-class IntervalModel:
-    """An adaptive 80 % interval: prediction ± scale × difficulty(inputs)."""
-
-    booster: object  # the difficulty model
-    scale: float
-
-    def half_widths(self, difficulty: np.ndarray) -> np.ndarray:
-        return self.scale * intervals.floor_difficulty(difficulty)
-
-
-@dataclass(frozen=True)
 class ActiveModel:
     version_id: int
     sha256: str
@@ -56,7 +45,7 @@ class ActiveModel:
     # With an adaptive interval it walks the model's and the difficulty model's trees in one
     # pass (outputs: count, difficulty).
     evaluator: tree_evaluator.TreeEnsemble | None = None
-    adaptive_interval: IntervalModel | None = None  # versions with an adaptive interval
+    adaptive_interval: intervals.AdaptiveInterval | None = None  # versions with an adaptive interval
     activated_at: object = None  # a datetime: when this version was activated
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
@@ -78,10 +67,6 @@ class ActiveModel:
         # Rentals cannot be negative, whatever the trees add up to.
         return np.maximum(counts, 0.0), difficulty
 
-    def predict_one(self, temperature: float, humidity: float, windspeed: float) -> float:
-        """One row without its interval."""
-        return self.predict_one_with_interval(temperature, humidity, windspeed)[0]
-
     def predict_one_with_interval(self, temperature: float, humidity: float,
                                   windspeed: float) -> tuple[float, float | None, float | None]:
         """(count, low, high) for one row, the hot path of a single prediction: one evaluator call
@@ -94,6 +79,7 @@ class ActiveModel:
         outputs = self.evaluator.predict_one(design_row(temperature, humidity, windspeed, self.feature_names))
         count = max(float(outputs[0]), 0.0)
         if self.adaptive_interval is not None:
+            # adaptive_interval.half_widths_from for one value, without numpy's per-call cost.
             half_width = self.adaptive_interval.scale * max(float(outputs[1]), intervals.MIN_DIFFICULTY)
         elif self.interval_offset is not None:
             half_width = self.interval_offset
@@ -109,7 +95,7 @@ class ActiveModel:
 
     def _interval(self, counts: np.ndarray, difficulty: np.ndarray | None) -> tuple[list, list]:
         if self.adaptive_interval is not None:
-            half_widths = self.adaptive_interval.half_widths(difficulty)
+            half_widths = self.adaptive_interval.half_widths_from(difficulty)
         elif self.interval_offset is not None:
             half_widths = self.interval_offset
         else:
@@ -173,7 +159,7 @@ def _load(version_id: int, sha256: str) -> ActiveModel:
     if version.interval_artifact is not None:
         interval = version.metrics.get("interval", {})
         difficulty = model_io.from_bytes(bytes(version.interval_artifact), expected_sha256=interval.get("sha256"))
-        adaptive = IntervalModel(difficulty, float(interval["scale"]))
+        adaptive = intervals.AdaptiveInterval(difficulty, float(interval["scale"]))
     try:
         evaluator = (tree_evaluator.from_booster(booster) if adaptive is None
                      else tree_evaluator.stack([booster, adaptive.booster]))
