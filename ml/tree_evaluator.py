@@ -127,10 +127,9 @@ class TreeEnsemble:
     def probe_rows(self, *, seed: int = 0, random_rows: int = 256) -> np.ndarray:
         """Rows that exercise every split: each threshold itself, just below it, and random rows."""
         rng = np.random.default_rng(seed)
-        inner_feature, inner_threshold = self.feature[:self.num_inner], self.threshold[:self.num_inner]
         columns = []
         for f in range(self.num_feature):
-            values = np.unique(inner_threshold[inner_feature == f])
+            values = np.unique(self._inner_threshold[self._inner_feature == f])
             if values.size == 0:
                 values = np.zeros(1, dtype=np.float32)
             edges = np.concatenate([values, np.nextafter(values, np.float32(-np.inf))])
@@ -177,7 +176,7 @@ def _read(booster) -> tuple[list[dict], float, int]:
     return trees, float(base_score[0]), num_feature
 
 
-def stack(boosters, *, rtol: float = SELF_CHECK_RTOL) -> TreeEnsemble:
+def stack(boosters) -> TreeEnsemble:
     """One evaluator whose output k is boosters[k]'s prediction: several models of the same features
     walked in one pass (one fixed per-call cost instead of one per model). Each output is proven
     against its booster on probe rows, or UnsupportedModel is raised."""
@@ -193,12 +192,13 @@ def stack(boosters, *, rtol: float = SELF_CHECK_RTOL) -> TreeEnsemble:
     got = ensemble.predict(probe).reshape(len(probe), -1)
     for number, booster in enumerate(boosters):
         expected = booster.inplace_predict(probe)
-        atol = rtol * max(1e-6, float(np.median(np.abs(expected))))  # a floor for predictions near zero
-        if np.shape(expected) != (len(probe),) or not np.allclose(got[:, number], expected, rtol=rtol, atol=atol):
+        atol = SELF_CHECK_RTOL * max(1e-6, float(np.median(np.abs(expected))))  # a floor for predictions near zero
+        if np.shape(expected) != (len(probe),) or not np.allclose(
+                got[:, number], expected, rtol=SELF_CHECK_RTOL, atol=atol):
             raise UnsupportedModel("the evaluator disagrees with XGBoost on probe rows")
     return ensemble
 
 
-def from_booster(booster, *, rtol: float = SELF_CHECK_RTOL) -> TreeEnsemble:
+def from_booster(booster) -> TreeEnsemble:
     """The evaluator of one xgboost.Booster, proven on probe rows, or UnsupportedModel."""
-    return stack([booster], rtol=rtol)
+    return stack([booster])
