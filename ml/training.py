@@ -9,7 +9,7 @@ the other months only (ml.tuning), and the prediction interval (its difficulty m
 ml.intervals) is calibrated on that inner CV's residuals; the outer fold then scores both. The
 final model is chosen, and its interval calibrated, by the same inner procedure run on all the data.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -69,20 +69,9 @@ def cross_validate(dataset: Dataset, params: dict) -> dict:
     return regression_metrics(dataset.y, predictions)
 
 
-@dataclass
-class NestedCrossValidation:
-    """Out-of-fold predictions of the tuned model and both baselines, and their metrics."""
-
-    model: np.ndarray
-    mean_baseline: np.ndarray
-    linear_baseline: np.ndarray
-    low: np.ndarray  # each day's 80 % interval, from the interval calibrated without its month
-    high: np.ndarray
-    metrics: dict = field(default_factory=dict)
-
-
-def nested_cross_validate(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH,
-                          progress: Progress = _quiet) -> NestedCrossValidation:
+def nested_cross_validate(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH, progress: Progress = _quiet) -> dict:
+    """The metrics of the tuned model and both baselines from their out-of-fold predictions, beside
+    the coverage of each day's 80 % interval (calibrated without its month) and the choice per fold."""
     X, y, months = dataset.X, dataset.y, dataset.months
     folds = month_folds(dataset)
     model, mean_baseline, linear_baseline, low, high = (np.empty_like(y) for _ in range(5))
@@ -101,8 +90,7 @@ def nested_cross_validate(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH
                        "max_depth": selection.params["max_depth"], "rounds": selection.params["rounds"]})
         progress(f"fold {number}/{len(folds)}: held out {month}; inner CV chose {_describe(selection.params)}; "
                  f"MAE {np.abs(model[test] - y[test]).mean():.0f}")
-    result = NestedCrossValidation(model, mean_baseline, linear_baseline, low, high)
-    result.metrics = {
+    return {
         "cv": regression_metrics(y, model),
         "baseline_mean": regression_metrics(y, mean_baseline),
         "baseline_linear": regression_metrics(y, linear_baseline),
@@ -110,7 +98,6 @@ def nested_cross_validate(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH
         "interval_cv": intervals.coverage_report(y, low, high, model, dataset.dates),
         "chosen_per_fold": chosen,
     }
-    return result
 
 
 @dataclass(frozen=True)
@@ -127,13 +114,12 @@ class TrainingResult:
 
 def train(dataset: Dataset, search: SearchSpace = DEFAULT_SEARCH, progress: Progress = _quiet) -> TrainingResult:
     """Nested-cross-validate the procedure, then run it on all rows for the final model."""
-    validation = nested_cross_validate(dataset, search, progress)
+    metrics = nested_cross_validate(dataset, search, progress)
     progress(f"choosing the final hyper-parameters by inner CV over all {dataset.rows} days")
     selection = tuning.select(dataset.X, dataset.y, dataset.months, search)
     interval = calibrate_interval(dataset.X, dataset.y, dataset.months, selection)
     progress(f"fitting the final model: {_describe(selection.params)}")
     booster = fit(dataset.X, dataset.y, selection.params)
-    metrics = dict(validation.metrics)
     metrics["interval"] = {"level": intervals.LEVEL, "method": intervals.METHOD, "scale": interval.scale,
                            "min_difficulty": intervals.MIN_DIFFICULTY}
     metrics["train"] = regression_metrics(dataset.y, predict(booster, dataset.X))
