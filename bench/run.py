@@ -30,7 +30,6 @@ import json
 import os
 import random
 import re
-import shlex
 import shutil
 import signal
 import socket
@@ -77,7 +76,7 @@ SERVICE_PORT, TUTORIAL_PORT = free_port(), free_port()
 
 
 def service_env(database_url: str, port: int = SERVICE_PORT, overrides: dict | None = None) -> dict:
-    environment = {key: value for key, value in os.environ.items() if key not in ("GUNICORN_CMD_ARGS", "WEB_THREADS", "CI")}
+    environment = {key: value for key, value in os.environ.items() if key not in ("WEB_THREADS", "CI")}
     return {
         **environment,
         **BUILDPACK_ENV,
@@ -280,8 +279,7 @@ def prepare_tutorial_app() -> dict:
         marker.touch()
     subprocess.run([str(python), str(TUTORIAL / "train_model.py")], cwd=TUTORIAL, check=True,
                    stdout=subprocess.DEVNULL)
-    environment = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
-    return {**environment, **BUILDPACK_ENV, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+    return {**os.environ, **BUILDPACK_ENV, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
             "PORT": str(TUTORIAL_PORT), "DYNO": "web.1", "OMP_NUM_THREADS": "1"}
 
 
@@ -403,7 +401,7 @@ def run_bench(args, database_url: str, load_before: float) -> None:
 
     apps = {"tutorial": {"port": TUTORIAL_PORT, "env": tutorial_env, "command": "gunicorn app:app", "cwd": TUTORIAL}}
     apps["service"] = {"port": SERVICE_PORT, "env": env, "command": procfile_command("web"), "cwd": ROOT}
-    for number, text in enumerate(args.variant, start=1):
+    for text in args.variant:
         label, overrides = parse_variant(text)
         port = free_port()
         apps[f"lab: {label}"] = {"port": port, "env": service_env(database_url, port, overrides),
