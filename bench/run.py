@@ -44,7 +44,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as `python bench/run.py`: the repository's own modules, tests/ among them
-from tests.procfile import procfile_command  # noqa: E402  (one reader of the Procfile, shared with the tests)
+# One reader of the Procfile, and one buildpack environment, shared with the tests:
+from tests.procfile import BUILDPACK_ENV, procfile_command  # noqa: E402
 
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
@@ -56,11 +57,9 @@ BATCH_ROWS = 10_000
 CLIENTS = 1_000  # distinct client addresses in X-Forwarded-For
 ADMIN_USER, ADMIN_PASSWORD = "bench-admin", "bench-admin-password-not-secret"
 HTTPS_HEADERS = {"X-Forwarded-Proto": "https"}  # what Heroku's router adds
-# What the Python buildpack's .profile.d scripts export on every dyno (vendor/python.gunicorn.sh;
-# WEB_CONCURRENCY as vendor/WEB_CONCURRENCY.sh sets it for a 2-core dyno).
+# What the Python buildpack's .profile.d scripts export on every dyno (tests/procfile.py), and
 # PYTHONUNBUFFERED as bin/compile sets it for the app.
-BUILDPACK_ENV = {"GUNICORN_CMD_ARGS": "--access-logfile -", "FORWARDED_ALLOW_IPS": "*", "WEB_CONCURRENCY": "2",
-                 "PYTHONUNBUFFERED": "true"}
+DYNO_ENV = {**BUILDPACK_ENV, "PYTHONUNBUFFERED": "true"}
 
 
 # -- processes ------------------------------------------------------------------------------
@@ -79,7 +78,7 @@ def service_env(database_url: str, port: int = SERVICE_PORT, overrides: dict | N
     environment = {key: value for key, value in os.environ.items() if key not in ("WEB_THREADS", "CI")}
     return {
         **environment,
-        **BUILDPACK_ENV,
+        **DYNO_ENV,
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
         "DATABASE_URL": database_url,
         "PORT": str(port),
@@ -279,7 +278,7 @@ def prepare_tutorial_app() -> dict:
         marker.touch()
     subprocess.run([str(python), str(TUTORIAL / "train_model.py")], cwd=TUTORIAL, check=True,
                    stdout=subprocess.DEVNULL)
-    return {**os.environ, **BUILDPACK_ENV, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+    return {**os.environ, **DYNO_ENV, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
             "PORT": str(TUTORIAL_PORT), "DYNO": "web.1", "OMP_NUM_THREADS": "1"}
 
 
