@@ -206,19 +206,20 @@ def main():
     args = parser.parse_args()
     run.RESULTS.mkdir(exist_ok=True)
     with run.bench_database_url("BENCH_HISTORY_DATABASE_URL", "bikesite_history_bench") as database_url:
-        measure(run.service_env(database_url, run.SERVICE_PORT), args)
+        port = run.free_port()
+        measure(run.service_env(database_url, port), port, args)
 
 
-def measure(env: dict, args) -> None:
+def measure(env: dict, port: int, args) -> None:
     prepare(env, args.rows, args.days)
     figures = {"storage": storage(env)}
     service = run.start(run.procfile_command("web"), cwd=ROOT, env=env, log=run.RESULTS / "history-service.log")
     try:
-        run.wait_for_first_answer(run.SERVICE_PORT, run.api_post, time.monotonic())
-        figures["pages"] = admin_pages(env, run.SERVICE_PORT, args.repeat)
+        run.wait_for_first_answer(port, run.api_post, time.monotonic())
+        figures["pages"] = admin_pages(env, port, args.repeat)
         figures["exact"] = dashboard_exact(env)
         figures["export"] = export_rates(env, args.export_days, rounds=2)
-        figures["prune"] = prune_under_load(env, run.SERVICE_PORT, args.prune_days, args.prune_seconds)
+        figures["prune"] = prune_under_load(env, port, args.prune_days, args.prune_seconds)
         figures["exact_after_prune"] = dashboard_exact(env)
     finally:
         run.stop(service)

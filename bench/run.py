@@ -32,7 +32,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,7 +43,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as `python bench/run.py`: the repository's own modules, tests/ among them
-# One reader of the Procfile, and one buildpack environment, shared with the tests:
+# One reader of the Procfile, one buildpack environment and one port finder, shared with the tests:
+from tests.harness.web import free_port  # noqa: E402
 from tests.procfile import BUILDPACK_ENV, procfile_command  # noqa: E402
 
 BENCH = ROOT / "bench"
@@ -64,17 +64,7 @@ DYNO_ENV = {**BUILDPACK_ENV, "PYTHONUNBUFFERED": "true"}
 
 # -- processes ------------------------------------------------------------------------------
 
-def free_port() -> int:
-    """A port nobody listens on now (other benchmarks may share the machine)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-SERVICE_PORT, TUTORIAL_PORT = free_port(), free_port()
-
-
-def service_env(database_url: str, port: int = SERVICE_PORT, overrides: dict | None = None) -> dict:
+def service_env(database_url: str, port: int, overrides: dict | None = None) -> dict:
     environment = {key: value for key, value in os.environ.items() if key not in ("WEB_THREADS", "CI")}
     return {
         **environment,
@@ -266,7 +256,7 @@ def bare_copy(database, rows: list[dict], version_id: int) -> float:
 
 # -- the measurements -----------------------------------------------------------------------
 
-def prepare_tutorial_app() -> dict:
+def prepare_tutorial_app(port: int) -> dict:
     """The tutorial's own environment (Flask, pandas, scikit-learn), its pickled model, the
     buildpack's dyno environment."""
     python = TUTORIAL_VENV / "bin" / "python"
@@ -279,7 +269,7 @@ def prepare_tutorial_app() -> dict:
     subprocess.run([str(python), str(TUTORIAL / "train_model.py")], cwd=TUTORIAL, check=True,
                    stdout=subprocess.DEVNULL)
     return {**os.environ, **DYNO_ENV, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
-            "PORT": str(TUTORIAL_PORT), "DYNO": "web.1", "OMP_NUM_THREADS": "1"}
+            "PORT": str(port), "DYNO": "web.1", "OMP_NUM_THREADS": "1"}
 
 
 def prepare_database(env: dict, admin: bool) -> None:
@@ -392,14 +382,15 @@ def bench_database_url(variable: str, name: str):
 
 
 def run_bench(args, database_url: str, load_before: float) -> None:
-    env = service_env(database_url)
+    service_port, tutorial_port = free_port(), free_port()  # the system's choice, at the start of the run
+    env = service_env(database_url, service_port)
     print("preparing: a fresh database, the release phase, static files and the tutorial's "
           "environment (first run only) ...", flush=True)
     prepare_database(env, args.admin)
-    tutorial_env = prepare_tutorial_app()
+    tutorial_env = prepare_tutorial_app(tutorial_port)
 
-    apps = {"tutorial": {"port": TUTORIAL_PORT, "env": tutorial_env, "command": "gunicorn app:app", "cwd": TUTORIAL}}
-    apps["service"] = {"port": SERVICE_PORT, "env": env, "command": procfile_command("web"), "cwd": ROOT}
+    apps = {"tutorial": {"port": tutorial_port, "env": tutorial_env, "command": "gunicorn app:app", "cwd": TUTORIAL}}
+    apps["service"] = {"port": service_port, "env": env, "command": procfile_command("web"), "cwd": ROOT}
     for text in args.variant:
         label, overrides = parse_variant(text)
         port = free_port()
@@ -416,7 +407,7 @@ def run_bench(args, database_url: str, load_before: float) -> None:
         database = connect(database_url)
         figures = run_all(args, apps, processes, database)
         if args.admin:
-            figures["admin"] = measure_admin(SERVICE_PORT)
+            figures["admin"] = measure_admin(service_port)
     finally:
         for process in processes.values():
             stop(process)
@@ -424,6 +415,7 @@ def run_bench(args, database_url: str, load_before: float) -> None:
 
 
 def run_all(args, apps: dict, processes: dict, database) -> dict:
+    service_port = apps["service"]["port"]
     bodies = sample_inputs(256, seed=1)
     api_script = wrk_script("api", "/api/v1/predictions", "application/json", [json.dumps(b) for b in bodies])
     form_script = wrk_script("form", "/", "application/x-www-form-urlencoded",
@@ -448,12 +440,12 @@ def run_all(args, apps: dict, processes: dict, database) -> dict:
         order.reverse()  # A B, then B A: drift over the sitting weighs on both alike
     served = sum(run["requests"] for run in runs["service"])
     while served < 10_000:  # memory is judged after at least 10,000 requests
-        served += run_wrk(SERVICE_PORT, api_script, max(5, args.seconds), args.connections)["requests"]
+        served += run_wrk(service_port, api_script, max(5, args.seconds), args.connections)["requests"]
     figures = {"runs": runs, "stored": stored, "answered": answered, "served": served,
                "rss": {name: worker_rss_mb(processes[name]) for name in apps}}
     if not args.skip_batches:
         print("batches and bare COPY, alternately ...", flush=True)
-        figures["batch"] = measure_batches(SERVICE_PORT, database)
+        figures["batch"] = measure_batches(service_port, database)
     figures["model"] = measure_model_call(apps["service"]["env"])
     return figures
 

@@ -20,7 +20,7 @@ import time
 import pytest
 
 from tests.harness import web
-from tests.harness.conftest import PG_PORTS, WEB_PORTS, free_port
+from tests.harness.conftest import PG_PORTS, WEB_PORTS
 from tests.harness.load import ROUTER_HEADERS, BackgroundLoad, lost_rows, stored_rows
 from tests.harness.postgres import ThrowawayPostgres
 from tests.procfile import BUILDPACK_ENV, procfile_command
@@ -49,7 +49,7 @@ def dyno_config(dyno: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def heroku_postgres():
     """A cluster that offers SSL, as Heroku Postgres does (the settings require it on a dyno)."""
-    pg = ThrowawayPostgres(free_port(PG_PORTS), ssl=True).init()
+    pg = ThrowawayPostgres(web.free_port(PG_PORTS), ssl=True).init()
     pg.start()
     try:
         yield pg
@@ -116,7 +116,7 @@ def test_web_dyno_restart_under_load_loses_nothing(heroku_postgres, static_files
     database = "web_dyno"
     heroku_postgres.execute(f"CREATE DATABASE {database}")
     finish(start_release(heroku_postgres, database, 1))
-    port = free_port(WEB_PORTS)
+    port = web.free_port(WEB_PORTS)
 
     def dyno(number: int) -> web.WebProcess:
         # Config vars, DYNO, and what the buildpack's .profile.d scripts export at dyno boot.
