@@ -63,23 +63,11 @@ def manage(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True, **kwargs)
 
 
-def create_database_if_missing(database_url: str) -> None:
-    name = urllib.parse.urlparse(database_url).path.lstrip("/")
-    server = run.connect(database_url, "postgres")
-    server.autocommit = True
-    with server.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    server.close()
-
-
 def prepare(env: dict, rows: int, days: int) -> None:
-    create_database_if_missing(env["DATABASE_URL"])
+    run.create_database(env["DATABASE_URL"], afresh=False)  # the rows stay from run to run
     started = time.perf_counter()
-    manage(env, "migrate", "--noinput", stdout=subprocess.DEVNULL)
-    print(f"migrate: {time.perf_counter() - started:.1f} s (with the existing history)", flush=True)
-    manage(env, "ensure_model", stdout=subprocess.DEVNULL)
+    run.run_release(env)
+    print(f"release: {time.perf_counter() - started:.1f} s (with the existing history)", flush=True)
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     subprocess.run([sys.executable, str(run.BENCH / "fill_history.py"), "0", run.ADMIN_USER, run.ADMIN_PASSWORD],
                    cwd=ROOT, env=env, check=True)
@@ -106,18 +94,6 @@ def storage(env: dict) -> dict:
     return {"rows": rows, "total": total, "heap": heap, "indexes": indexes, "summary": summary}
 
 
-def timed_get(port: int, path: str, cookie: str, repeat: int) -> list[float]:
-    timings = []
-    for number in range(repeat + 2):
-        started = time.perf_counter()
-        status, body, _ = run.request(port, "GET", path, headers={"Cookie": cookie})
-        if status != 200:
-            raise SystemExit(f"GET {path} answered {status}: {body[:300]!r}")
-        if number >= 2:  # the first two warm the worker's caches
-            timings.append((time.perf_counter() - started) * 1e3)
-    return timings
-
-
 def admin_pages(env: dict, port: int, repeat: int) -> list[tuple[str, list[float]]]:
     cookie = run.admin_session(port)
     (middle_id, middle_day), = sql(env, "SELECT id, (created_at AT TIME ZONE 'UTC')::date FROM predictor_prediction "
@@ -135,7 +111,7 @@ def admin_pages(env: dict, port: int, repeat: int) -> list[tuple[str, list[float
         ("dashboard ?days=365", "/admin/predictor/prediction/dashboard/?days=365"),
         ("dashboard ?days=7 (for comparison)", "/admin/predictor/prediction/dashboard/?days=7"),
     ]
-    return [(label, timed_get(port, path, cookie, repeat)) for label, path in pages]
+    return [(label, run.timed_get(port, path, cookie, repeat)) for label, path in pages]
 
 
 def dashboard_exact(env: dict) -> tuple[int, int]:
@@ -206,19 +182,20 @@ def main():
     args = parser.parse_args()
     run.RESULTS.mkdir(exist_ok=True)
     with run.bench_database_url("BENCH_HISTORY_DATABASE_URL", "bikesite_history_bench") as database_url:
-        measure(run.service_env(database_url, run.SERVICE_PORT), args)
+        port = run.free_port()
+        measure(run.service_env(database_url, port), port, args)
 
 
-def measure(env: dict, args) -> None:
+def measure(env: dict, port: int, args) -> None:
     prepare(env, args.rows, args.days)
     figures = {"storage": storage(env)}
     service = run.start(run.procfile_command("web"), cwd=ROOT, env=env, log=run.RESULTS / "history-service.log")
     try:
-        run.wait_for_first_answer(run.SERVICE_PORT, run.api_post, time.monotonic())
-        figures["pages"] = admin_pages(env, run.SERVICE_PORT, args.repeat)
+        run.wait_for_first_answer(port, run.api_post, time.monotonic())
+        figures["pages"] = admin_pages(env, port, args.repeat)
         figures["exact"] = dashboard_exact(env)
         figures["export"] = export_rates(env, args.export_days, rounds=2)
-        figures["prune"] = prune_under_load(env, run.SERVICE_PORT, args.prune_days, args.prune_seconds)
+        figures["prune"] = prune_under_load(env, port, args.prune_days, args.prune_seconds)
         figures["exact_after_prune"] = dashboard_exact(env)
     finally:
         run.stop(service)

@@ -30,10 +30,8 @@ import json
 import os
 import random
 import re
-import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,7 +43,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as `python bench/run.py`: the repository's own modules, tests/ among them
-from tests.procfile import procfile_command  # noqa: E402  (one reader of the Procfile, shared with the tests)
+# One reader of the Procfile, one buildpack environment and one port finder, shared with the tests:
+from tests.harness.web import free_port  # noqa: E402
+from tests.procfile import BUILDPACK_ENV, procfile_command  # noqa: E402
 
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
@@ -57,30 +57,18 @@ BATCH_ROWS = 10_000
 CLIENTS = 1_000  # distinct client addresses in X-Forwarded-For
 ADMIN_USER, ADMIN_PASSWORD = "bench-admin", "bench-admin-password-not-secret"
 HTTPS_HEADERS = {"X-Forwarded-Proto": "https"}  # what Heroku's router adds
-# What the Python buildpack's .profile.d scripts export on every dyno (vendor/python.gunicorn.sh;
-# WEB_CONCURRENCY as vendor/WEB_CONCURRENCY.sh sets it for a 2-core dyno).
+# What the Python buildpack's .profile.d scripts export on every dyno (tests/procfile.py), and
 # PYTHONUNBUFFERED as bin/compile sets it for the app.
-BUILDPACK_ENV = {"GUNICORN_CMD_ARGS": "--access-logfile -", "FORWARDED_ALLOW_IPS": "*", "WEB_CONCURRENCY": "2",
-                 "PYTHONUNBUFFERED": "true"}
+DYNO_ENV = {**BUILDPACK_ENV, "PYTHONUNBUFFERED": "true"}
 
 
 # -- processes ------------------------------------------------------------------------------
 
-def free_port() -> int:
-    """A port nobody listens on now (other benchmarks may share the machine)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-SERVICE_PORT, TUTORIAL_PORT = free_port(), free_port()
-
-
-def service_env(database_url: str, port: int = SERVICE_PORT, overrides: dict | None = None) -> dict:
-    environment = {key: value for key, value in os.environ.items() if key not in ("GUNICORN_CMD_ARGS", "WEB_THREADS", "CI")}
+def service_env(database_url: str, port: int, overrides: dict | None = None) -> dict:
+    environment = {key: value for key, value in os.environ.items() if key not in ("WEB_THREADS", "CI")}
     return {
         **environment,
-        **BUILDPACK_ENV,
+        **DYNO_ENV,
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
         "DATABASE_URL": database_url,
         "PORT": str(port),
@@ -230,15 +218,26 @@ def connect(database_url: str, dbname: str | None = None):
                             password=url.password, dbname=dbname or url.path.lstrip("/"))
 
 
-def reset_database(database_url: str) -> None:
-    """A fresh database every run: the history does not grow from run to run."""
+def create_database(database_url: str, *, afresh: bool) -> None:
+    """The URL's database, made if missing; afresh: dropped first if it exists."""
     name = urllib.parse.urlparse(database_url).path.lstrip("/")
     server = connect(database_url, "postgres")
     server.autocommit = True
-    with server.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    server.close()
+    try:
+        with server.cursor() as cursor:
+            if afresh:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        server.close()
+
+
+def run_release(env: dict) -> None:
+    """The Procfile's release phase (migrate, a model version active), as Heroku runs it on a deploy."""
+    subprocess.run(["bash", "-c", procfile_command("release")], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def stored_api_rows(database) -> int:
@@ -268,7 +267,7 @@ def bare_copy(database, rows: list[dict], version_id: int) -> float:
 
 # -- the measurements -----------------------------------------------------------------------
 
-def prepare_tutorial_app() -> dict:
+def prepare_tutorial_app(port: int) -> dict:
     """The tutorial's own environment (Flask, pandas, scikit-learn), its pickled model, the
     buildpack's dyno environment."""
     python = TUTORIAL_VENV / "bin" / "python"
@@ -280,15 +279,13 @@ def prepare_tutorial_app() -> dict:
         marker.touch()
     subprocess.run([str(python), str(TUTORIAL / "train_model.py")], cwd=TUTORIAL, check=True,
                    stdout=subprocess.DEVNULL)
-    environment = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
-    return {**environment, **BUILDPACK_ENV, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
-            "PORT": str(TUTORIAL_PORT), "DYNO": "web.1", "OMP_NUM_THREADS": "1"}
+    return {**os.environ, **DYNO_ENV, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}",
+            "PORT": str(port), "DYNO": "web.1", "OMP_NUM_THREADS": "1"}
 
 
 def prepare_database(env: dict, admin: bool) -> None:
-    reset_database(env["DATABASE_URL"])
-    subprocess.run(["bash", "-c", procfile_command("release")], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    create_database(env["DATABASE_URL"], afresh=True)  # a fresh database every run: the history does not grow
+    run_release(env)
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
                    cwd=ROOT, env=env, check=True)
     if admin:
@@ -322,17 +319,23 @@ def measure_model_call(env: dict) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def measure_admin(port: int, repeat: int = 7) -> list[float]:
+def measure_admin(port: int) -> list[float]:
     """Milliseconds to answer the admin history list (logged in as staff), 1,000,000+ rows."""
-    session = admin_session(port)
+    return timed_get(port, "/admin/predictor/prediction/", admin_session(port), repeat=5)
+
+
+def timed_get(port: int, path: str, cookie: str, repeat: int) -> list[float]:
+    """Milliseconds to answer GET path with the cookie, repeat times, after two loads that warm the
+    worker's caches."""
     timings = []
-    for _ in range(repeat):
+    for number in range(repeat + 2):
         started = time.perf_counter()
-        status, _, _ = request(port, "GET", "/admin/predictor/prediction/", headers={"Cookie": session})
-        timings.append((time.perf_counter() - started) * 1e3)
+        status, body, _ = request(port, "GET", path, headers={"Cookie": cookie})
         if status != 200:
-            raise SystemExit(f"admin history answered {status}")
-    return timings[2:]  # the first two warm the worker's caches
+            raise SystemExit(f"GET {path} answered {status}: {body[:300]!r}")
+        if number >= 2:  # the first two warm the worker's caches
+            timings.append((time.perf_counter() - started) * 1e3)
+    return timings
 
 
 def admin_session(port: int) -> str:
@@ -395,15 +398,16 @@ def bench_database_url(variable: str, name: str):
 
 
 def run_bench(args, database_url: str, load_before: float) -> None:
-    env = service_env(database_url)
+    service_port, tutorial_port = free_port(), free_port()  # the system's choice, at the start of the run
+    env = service_env(database_url, service_port)
     print("preparing: a fresh database, the release phase, static files and the tutorial's "
           "environment (first run only) ...", flush=True)
     prepare_database(env, args.admin)
-    tutorial_env = prepare_tutorial_app()
+    tutorial_env = prepare_tutorial_app(tutorial_port)
 
-    apps = {"tutorial": {"port": TUTORIAL_PORT, "env": tutorial_env, "command": "gunicorn app:app", "cwd": TUTORIAL}}
-    apps["service"] = {"port": SERVICE_PORT, "env": env, "command": procfile_command("web"), "cwd": ROOT}
-    for number, text in enumerate(args.variant, start=1):
+    apps = {"tutorial": {"port": tutorial_port, "env": tutorial_env, "command": "gunicorn app:app", "cwd": TUTORIAL}}
+    apps["service"] = {"port": service_port, "env": env, "command": procfile_command("web"), "cwd": ROOT}
+    for text in args.variant:
         label, overrides = parse_variant(text)
         port = free_port()
         apps[f"lab: {label}"] = {"port": port, "env": service_env(database_url, port, overrides),
@@ -419,7 +423,7 @@ def run_bench(args, database_url: str, load_before: float) -> None:
         database = connect(database_url)
         figures = run_all(args, apps, processes, database)
         if args.admin:
-            figures["admin"] = measure_admin(SERVICE_PORT)
+            figures["admin"] = measure_admin(service_port)
     finally:
         for process in processes.values():
             stop(process)
@@ -427,6 +431,7 @@ def run_bench(args, database_url: str, load_before: float) -> None:
 
 
 def run_all(args, apps: dict, processes: dict, database) -> dict:
+    service_port = apps["service"]["port"]
     bodies = sample_inputs(256, seed=1)
     api_script = wrk_script("api", "/api/v1/predictions", "application/json", [json.dumps(b) for b in bodies])
     form_script = wrk_script("form", "/", "application/x-www-form-urlencoded",
@@ -451,12 +456,12 @@ def run_all(args, apps: dict, processes: dict, database) -> dict:
         order.reverse()  # A B, then B A: drift over the sitting weighs on both alike
     served = sum(run["requests"] for run in runs["service"])
     while served < 10_000:  # memory is judged after at least 10,000 requests
-        served += run_wrk(SERVICE_PORT, api_script, max(5, args.seconds), args.connections)["requests"]
+        served += run_wrk(service_port, api_script, max(5, args.seconds), args.connections)["requests"]
     figures = {"runs": runs, "stored": stored, "answered": answered, "served": served,
                "rss": {name: worker_rss_mb(processes[name]) for name in apps}}
     if not args.skip_batches:
         print("batches and bare COPY, alternately ...", flush=True)
-        figures["batch"] = measure_batches(SERVICE_PORT, database)
+        figures["batch"] = measure_batches(service_port, database)
     figures["model"] = measure_model_call(apps["service"]["env"])
     return figures
 

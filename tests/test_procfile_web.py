@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.procfile import procfile_command
+from tests.procfile import BUILDPACK_ENV, procfile_command
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-# What the buildpack's vendor/python.gunicorn.sh exports on every dyno.
-BUILDPACK_ENV = {"GUNICORN_CMD_ARGS": "--access-logfile -", "FORWARDED_ALLOW_IPS": "*"}
 
 
 def probe_answered(port: int) -> bool:

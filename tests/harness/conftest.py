@@ -3,7 +3,6 @@ fresh database per test (cloned from one migrated with a trained model), gunicor
 import itertools
 import pwd
 import shutil
-import socket
 
 import pytest
 
@@ -33,17 +32,6 @@ def _has_postgres_user() -> bool:
     return True
 
 
-def free_port(candidates: range) -> int:
-    for port in candidates:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {candidates}")
-
-
 @pytest.fixture(scope="session")
 def static_files():
     """The manifest of hashed static files every page links through: Heroku's build makes it."""
@@ -52,7 +40,7 @@ def static_files():
 
 @pytest.fixture(scope="session")
 def cluster(static_files):
-    pg = ThrowawayPostgres(free_port(PG_PORTS)).init()
+    pg = ThrowawayPostgres(web.free_port(PG_PORTS)).init()
     pg.start()
     try:
         pg.execute(f"CREATE DATABASE {TEMPLATE_DB}")
@@ -88,7 +76,7 @@ def start_web(cluster, database, tmp_path):
     started = []
 
     def start(**env):
-        port = free_port(WEB_PORTS)
+        port = web.free_port(WEB_PORTS)
         process = web.WebProcess(port=port, database_url=cluster.url(database),
                                  log_path=tmp_path / f"gunicorn-{port}.log", **{"RATELIMIT_ENABLED": "0", **env})
         started.append(process)

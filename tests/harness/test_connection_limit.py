@@ -9,7 +9,7 @@ import psycopg2
 import pytest
 
 from tests.harness import web
-from tests.harness.conftest import PG_PORTS, WEB_PORTS, free_port
+from tests.harness.conftest import PG_PORTS, WEB_PORTS
 from tests.harness.load import lost_rows, run_load, stored_rows
 from tests.harness.postgres import ThrowawayPostgres
 from tests.harness.test_database_outage import assert_clear_503, get
@@ -24,7 +24,7 @@ NO_HANG_SECONDS = 10
 
 @pytest.fixture
 def small_plan(static_files):
-    pg = ThrowawayPostgres(free_port(PG_PORTS), max_connections=MAX_CONNECTIONS).init()
+    pg = ThrowawayPostgres(web.free_port(PG_PORTS), max_connections=MAX_CONNECTIONS).init()
     pg.start()
     try:
         pg.execute("CREATE ROLE app LOGIN")
@@ -45,7 +45,7 @@ def take_every_free_connection(pg: ThrowawayPostgres) -> list:
 
 
 def test_connection_limit_reached_answers_clear_503s_without_hanging(small_plan, tmp_path, figures):
-    server = web.WebProcess(port=free_port(WEB_PORTS), database_url=small_plan.url("app", user="app"),
+    server = web.WebProcess(port=web.free_port(WEB_PORTS), database_url=small_plan.url("app", user="app"),
                             log_path=tmp_path / "gunicorn.log", WEB_CONCURRENCY=str(WORKERS), WEB_THREADS=str(THREADS),
                             RATELIMIT_REQUESTS="1000000").start()
     try:

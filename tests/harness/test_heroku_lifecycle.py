@@ -20,10 +20,10 @@ import time
 import pytest
 
 from tests.harness import web
-from tests.harness.conftest import PG_PORTS, WEB_PORTS, free_port
+from tests.harness.conftest import PG_PORTS, WEB_PORTS
 from tests.harness.load import ROUTER_HEADERS, BackgroundLoad, lost_rows, stored_rows
 from tests.harness.postgres import ThrowawayPostgres
-from tests.procfile import procfile_command
+from tests.procfile import BUILDPACK_ENV, procfile_command
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -40,17 +40,16 @@ def build_env() -> dict[str, str]:
     return env
 
 
-def dyno_env(database_url: str, dyno: str, **extra: str) -> dict[str, str]:
-    """A dyno's environment: config vars (DATABASE_URL, SECRET_KEY) and DYNO; not Heroku CI."""
-    env = web.production_env(database_url, DYNO=dyno, SECRET_KEY=SECRET_KEY, **extra)
-    env.pop("CI", None)
-    return env
+def dyno_config(dyno: str) -> dict[str, str]:
+    """A dyno's config vars besides DATABASE_URL (SECRET_KEY), and DYNO. They go into
+    web.production_env, which drops CI: a dyno is not Heroku CI."""
+    return {"DYNO": dyno, "SECRET_KEY": SECRET_KEY}
 
 
 @pytest.fixture(scope="module")
 def heroku_postgres():
     """A cluster that offers SSL, as Heroku Postgres does (the settings require it on a dyno)."""
-    pg = ThrowawayPostgres(free_port(PG_PORTS), ssl=True).init()
+    pg = ThrowawayPostgres(web.free_port(PG_PORTS), ssl=True).init()
     pg.start()
     try:
         yield pg
@@ -60,7 +59,7 @@ def heroku_postgres():
 
 def start_release(pg: ThrowawayPostgres, database: str, number: int) -> subprocess.Popen:
     return subprocess.Popen(["bash", "-c", procfile_command("release")], cwd=web.REPO,
-                            env=dyno_env(pg.url(database), f"release.{number}"),
+                            env=web.production_env(pg.url(database), **dyno_config(f"release.{number}")),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -113,22 +112,17 @@ def test_overlapping_release_phases_on_a_fresh_database(heroku_postgres, second_
     assert len(waited) == 1 and "found active version" in waited[0], "one waited, then found the work done"
 
 
-def test_web_dyno_restart_under_load_loses_nothing(heroku_postgres, tmp_path, figures):
+def test_web_dyno_restart_under_load_loses_nothing(heroku_postgres, static_files, tmp_path, figures):
     database = "web_dyno"
     heroku_postgres.execute(f"CREATE DATABASE {database}")
     finish(start_release(heroku_postgres, database, 1))
-    subprocess.run(["python", "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], cwd=web.REPO,
-                   env=build_env(), check=True, capture_output=True, timeout=300)
-    port = free_port(WEB_PORTS)
-    # The buildpack's .profile.d scripts, as they export at dyno boot.
-    buildpack_env = {"GUNICORN_CMD_ARGS": "--access-logfile -", "FORWARDED_ALLOW_IPS": "*", "WEB_CONCURRENCY": "2"}
+    port = web.free_port(WEB_PORTS)
 
     def dyno(number: int) -> web.WebProcess:
-        process = web.WebProcess(port=port, database_url=heroku_postgres.url(database),
-                                 log_path=tmp_path / f"web.{number}.log")
-        process.env = dyno_env(heroku_postgres.url(database), f"web.{number}", PORT=str(port), **buildpack_env,
-                               RATELIMIT_REQUESTS="1000000")
-        return process.start()
+        # Config vars, DYNO, and what the buildpack's .profile.d scripts export at dyno boot.
+        return web.WebProcess(port=port, database_url=heroku_postgres.url(database),
+                              log_path=tmp_path / f"web.{number}.log", **dyno_config(f"web.{number}"),
+                              **BUILDPACK_ENV, RATELIMIT_REQUESTS="1000000").start()
 
     old = dyno(1)
     load = BackgroundLoad(ports=[port], clients=6, kinds=("api",), headers=ROUTER_HEADERS).start()

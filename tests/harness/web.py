@@ -4,6 +4,7 @@
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -14,6 +15,19 @@ from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
+
+
+def free_port(candidates: range | None = None) -> int:
+    """A port nobody listens on now: the first free one of candidates, or else one the system picks
+    (other test runs and benchmarks may share the machine)."""
+    for port in [0] if candidates is None else candidates:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError(f"no free port in {candidates}")
 
 
 def production_env(database_url: str, **overrides: str) -> dict[str, str]:
