@@ -139,7 +139,7 @@ def history_summary(period: Period) -> HistorySummary:
         counts[0] += group.predictions
         counts[1] += group.outside
     versions = [VersionRow(version, *per_version.get(version.pk, (0, 0)))
-                for version in ModelVersion.objects.defer("artifact").order_by("-id")]
+                for version in ModelVersion.objects.without_artifacts().order_by("-id")]
     active = next((row.version for row in versions if row.version.is_active), None)
     # Side by side: the newest versions and any that answered in the period (live error loads
     # each one's artifact, so the table stays short).
