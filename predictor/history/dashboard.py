@@ -75,8 +75,7 @@ class Period:
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
         """[start of the first day, start of the day after the last) in UTC: an index range scan."""
-        start = dt.datetime.combine(self.start, dt.time.min, tzinfo=dt.timezone.utc)
-        return start, start + dt.timedelta(days=(self.end - self.start).days + 1)
+        return daily.day_start(self.start), daily.day_start(self.end + dt.timedelta(days=1))
 
 
 def period_from_query(data) -> tuple[Period, PeriodForm]:
