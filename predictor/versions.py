@@ -215,6 +215,11 @@ class EnsureOutcome:
             return f"trained and activated version {self.trained.pk}"
         return f"trained version {self.trained.pk} but another release activated version {self.active.pk}"
 
+    def summary(self) -> str:
+        """The line ensure_model and release end with: what happened, and the active version's CV MAE."""
+        mae = self.active.cv_mae
+        return f"Model: {self.describe()}" + (f" (CV MAE {mae:.1f})." if mae is not None else ".")
+
 
 def ensure_active_model(*, progress=lambda message: None) -> EnsureOutcome:
     """Make sure a model is active (release phase); train one on the bundled data if not."""
