@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ml.dataset import FEATURES
 from predictor import errors, figures, interval_words, metrics, monitoring, services
-from predictor.forms import PRESETS, UNITS, PredictionForm
+from predictor.forms import PRESETS, PredictionForm
 from predictor.models import ModelVersion, Prediction
-from predictor.typography import quantity
+from predictor.typography import UNITS, quantity
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
