@@ -104,7 +104,7 @@ def _x_axis(scale: Scale, ticks: list[tuple[float, str]], label: str, left: floa
     return parts
 
 
-def _band(x_scale: Scale, low: float, high: float, label: str, label_at_top: bool = False,
+def _band(x_scale: Scale, low: float, high: float, label: str,
           left: float = MARGIN_LEFT, top: float = MARGIN_TOP) -> list[str]:
     """The shaded training range, clipped to the plot, and its label (drawn after it, for charts whose
     bars would hide a label: the caller appends the last element after its marks)."""
@@ -116,8 +116,7 @@ def _band(x_scale: Scale, low: float, high: float, label: str, label_at_top: boo
     return [
         f'<rect x="{x0}" y="{top}" width="{round(x1 - x0, 2)}" height="{height}" class="chart-band"/>',
         # At the top: in the margin above the plot, clear of any bar or curve.
-        _text(round((x0 + x1) / 2, 2), top - 3 if label_at_top else HEIGHT - MARGIN_BOTTOM - 6, label,
-              "chart-band-label"),
+        _text(round((x0 + x1) / 2, 2), top - 3, label, "chart-band-label"),
     ]
 
 
@@ -148,7 +147,7 @@ def line_chart(*, xs: list[float], ys: list[float], x_label: str, y_label: str, 
     x_ticks = [t for t in nice_ticks(xs[0], xs[-1], 6) if xs[0] <= t <= xs[-1]]
     parts = _open(chart_id, title, description, "chart--line")
     if band:
-        parts += _band(x_scale, *band, band_label, label_at_top=True, left=left, top=top)
+        parts += _band(x_scale, *band, band_label, left=left, top=top)
     parts += _y_axis(y_scale, y_ticks, y_label, left=left, top=top)
     parts += _x_axis(x_scale, [(t, number(t, x_digits)) for t in x_ticks], x_label, left=left)
     if interval:
@@ -236,7 +235,7 @@ def histogram(*, edges: list[float], counts: list[int], title: str, description:
     y_ticks = nice_ticks(0.0, max(counts + [1]), whole=True)
     y_scale = Scale(0.0, y_ticks[-1], *_plot_y())
     parts = _open(chart_id, title, description, "chart--histogram")
-    band_parts = _band(x_scale, *band, band_label, label_at_top=True) if band else []
+    band_parts = _band(x_scale, *band, band_label) if band else []
     parts += band_parts[:1]
     parts += _y_axis(y_scale, y_ticks, "predictions")
     x_ticks = [t for t in nice_ticks(edges[0], edges[-1], 7) if edges[0] <= t <= edges[-1]]

@@ -5,9 +5,8 @@ The web form and the JSON API validate through this one form.
 from django import forms
 
 from ml.dataset import PHYSICAL_BOUNDS
-from predictor.typography import MINUS
+from predictor.typography import MINUS, UNITS
 
-UNITS = {"temperature": "°C", "humidity": "%", "windspeed": "km/h"}
 
 # Days that fill the form from a link (a plain GET, no script): the 2011 medians of the bundled
 # data for June to August and December to February.

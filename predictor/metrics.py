@@ -20,7 +20,6 @@ from prometheus_client import multiprocess
 from ml.dataset import FEATURES
 
 COLLECTING = bool(settings.METRICS_TOKEN)
-MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 PREDICTIONS = Counter(
     "bikesite_predictions", "Predictions served (a batch of 25 counts 25), by source and model version.",
@@ -50,19 +49,29 @@ MODEL_ACTIVATED = Gauge(
     "bikesite_model_activated_timestamp_seconds", "When the serving model version was activated (Unix time).",
     multiprocess_mode="livemostrecent")
 
+
+class _Children(dict):
+    """A labelled metric's children by their label values, each made on first use and kept: a
+    hit is one dict lookup (__missing__ runs only on a miss)."""
+
+    def __init__(self, metric):
+        super().__init__()
+        self.metric = metric
+
+    def __missing__(self, labels: tuple):
+        return self.setdefault(labels, self.metric.labels(*labels))
+
+
 REJECTION_REASONS = frozenset({*FEATURES, "body", "inputs", "content_type"})
-_predictions: dict = {}
+_predictions = _Children(PREDICTIONS)
 _outside = {name: OUTSIDE_TRAINING_RANGE.labels(name) for name in FEATURES}
-_durations: dict = {}
-_rejected: dict = {}
-_unavailable: dict = {}
+_durations = _Children(REQUEST_DURATION)
+_rejected = _Children(REJECTED_INPUTS)
+_unavailable = _Children(UNAVAILABLE)
 
 
 def count_predictions(source: str, version_id: int, count: int) -> None:
-    child = _predictions.get((source, version_id))
-    if child is None:
-        child = _predictions.setdefault((source, version_id), PREDICTIONS.labels(source, str(version_id)))
-    child.inc(count)
+    _predictions[source, version_id].inc(count)  # prometheus_client labels with str(version_id)
 
 
 def count_outside(feature: str, count: int = 1) -> None:
@@ -70,22 +79,17 @@ def count_outside(feature: str, count: int = 1) -> None:
 
 
 def observe_request(route: str, status_class: str, seconds: float) -> None:
-    child = _durations.get((route, status_class))
-    if child is None:
-        child = _durations.setdefault((route, status_class), REQUEST_DURATION.labels(route, status_class))
-    child.observe(seconds)
+    _durations[route, status_class].observe(seconds)
 
 
 def count_rejected(reason: str) -> None:
     if reason not in REJECTION_REASONS:
         reason = "unknown_field" if reason != "non_field_errors" else "not_an_object"
-    child = _rejected.get(reason) or _rejected.setdefault(reason, REJECTED_INPUTS.labels(reason))
-    child.inc()
+    _rejected[reason,].inc()
 
 
 def count_unavailable(reason: str) -> None:
-    child = _unavailable.get(reason) or _unavailable.setdefault(reason, UNAVAILABLE.labels(reason))
-    child.inc()
+    _unavailable[reason,].inc()
 
 
 class SizedFilesCollector(multiprocess.MultiProcessCollector):
@@ -112,7 +116,7 @@ class SizedFilesCollector(multiprocess.MultiProcessCollector):
 
 def exposition(directory: str | None = None) -> tuple[bytes, str]:
     """(the text exposition of every metric, its content type); directory: the multiprocess one."""
-    directory = directory or (os.environ["PROMETHEUS_MULTIPROC_DIR"] if MULTIPROCESS else None)
+    directory = directory or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
         registry = CollectorRegistry()
         SizedFilesCollector(registry, path=directory)

@@ -18,7 +18,7 @@ from django.core.signals import request_finished
 from django.dispatch import receiver
 
 from predictor import errors, logfmt, metrics, monitoring, ratelimit
-from predictor.outage import DATABASE_ERRORS, is_outage
+from predictor.outage import is_outage
 
 _STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
 REQUEST_ID_MAX_LENGTH = 200  # Heroku's are UUIDs; a client-sent one is cut short
@@ -97,7 +97,7 @@ class RateLimitMiddleware:
         client = ratelimit.client_ip(request)
         try:
             verdict = ratelimit.hit(key=f"post:{client}", limit=limit, window=window)
-        except DATABASE_ERRORS as exc:
+        except Exception as exc:
             if not is_outage(exc):
                 raise  # a bug, not an outage: logged with its traceback, 500
             return errors.database_unavailable(request, exc)

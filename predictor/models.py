@@ -6,8 +6,17 @@ from django.db.models import Q
 from predictor import ids
 
 
+class ModelVersionQuerySet(models.QuerySet):
+    def without_artifacts(self):
+        """Versions to list, show or choose: every field but the model bytes (tens of KB each)."""
+        return self.defer(*ModelVersion.ARTIFACT_FIELDS)
+
+
 class ModelVersion(models.Model):
     """One trained XGBoost model: its artifact, how it was made, and how good it is."""
+
+    # The model bytes: loaded only to serve or score a version (ModelVersion.objects.without_artifacts()).
+    ARTIFACT_FIELDS = ("artifact", "interval_artifact")
 
     artifact = models.BinaryField(help_text="XGBoost UBJSON bytes (never pickle).")
     sha256 = models.CharField(max_length=64, help_text="Checksum of the artifact, verified on every load.")
@@ -36,6 +45,8 @@ class ModelVersion(models.Model):
     is_active = models.BooleanField(default=False)
     activated_at = models.DateTimeField(null=True, blank=True, help_text="Last time it became active.")
     notes = models.TextField(blank=True)
+
+    objects = ModelVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -14,7 +14,6 @@ back, so nothing is half-stored.
 """
 from django.db import InterfaceError, OperationalError
 
-DATABASE_ERRORS = (OperationalError, InterfaceError)  # the classes an outage may come as
 # SQLSTATEs that mean "no usable connection" (PostgreSQL's appendix A): class 08 connection
 # exception; the server shutting down, crashed, or starting; no connection slot left.
 OUTAGE_SQLSTATE_CLASSES = ("08",)

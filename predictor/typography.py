@@ -7,10 +7,10 @@ import re
 
 MINUS = "\u2212"
 NBSP = "\u00a0"
-UNITS = ("°C", "%", "km/h")
+UNITS = {"temperature": "°C", "humidity": "%", "windspeed": "km/h"}  # each input's unit
 
 _HYPHEN_AS_MINUS = re.compile(r"(?<![\w.])-(?=\d)")
-_SPACE_BEFORE_UNIT = re.compile(r"(\d) (?=" + "|".join(re.escape(unit) for unit in UNITS) + ")")
+_SPACE_BEFORE_UNIT = re.compile(r"(\d) (?=" + "|".join(re.escape(unit) for unit in UNITS.values()) + ")")
 
 
 def typeset(text: str) -> str:

@@ -37,7 +37,7 @@ def activate_model_version(*, version_id: int) -> ModelVersion:
 def previous_model_version() -> ModelVersion | None:
     """The version that was active before the current one (what a rollback re-activates)."""
     return (ModelVersion.objects.filter(is_active=False, activated_at__isnull=False)
-            .order_by("-activated_at").defer("artifact").first())
+            .order_by("-activated_at").without_artifacts().first())
 
 
 def rollback_model_version() -> ModelVersion:
@@ -49,7 +49,7 @@ def rollback_model_version() -> ModelVersion:
 
 
 def active_model_version() -> ModelVersion | None:
-    return ModelVersion.objects.filter(is_active=True).defer("artifact").first()
+    return ModelVersion.objects.filter(is_active=True).without_artifacts().first()
 
 
 @dataclass(frozen=True)
@@ -215,13 +215,18 @@ class EnsureOutcome:
             return f"trained and activated version {self.trained.pk}"
         return f"trained version {self.trained.pk} but another release activated version {self.active.pk}"
 
+    def summary(self) -> str:
+        """The line ensure_model and release end with: what happened, and the active version's CV MAE."""
+        mae = self.active.cv_mae
+        return f"Model: {self.describe()}" + (f" (CV MAE {mae:.1f})." if mae is not None else ".")
+
 
 def ensure_active_model(*, progress=lambda message: None) -> EnsureOutcome:
     """Make sure a model is active (release phase); train one on the bundled data if not."""
     active = active_model_version()
     if active is not None:
         return EnsureOutcome(active=active, trained=None)
-    latest = ModelVersion.objects.defer("artifact").first()
+    latest = ModelVersion.objects.without_artifacts().first()
     if latest is not None:  # versions exist but none is active: the newest is the best guess
         return EnsureOutcome(active=activate_model_version(version_id=latest.pk), trained=None, activated_stored=True)
     outcome = train_model_version(activate=None, notes="trained by the release phase", progress=progress)

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ml.dataset import FEATURES
 from predictor import errors, figures, interval_words, metrics, monitoring, services
-from predictor.forms import PRESETS, UNITS, PredictionForm
-from predictor.models import Prediction
-from predictor.typography import quantity
+from predictor.forms import PRESETS, PredictionForm
+from predictor.models import ModelVersion, Prediction
+from predictor.typography import UNITS, quantity
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -55,7 +55,8 @@ def _see_other(url: str):
 @require_GET
 def result_page(request, prediction_id):
     prediction = get_object_or_404(
-        Prediction.objects.select_related("model_version").defer("model_version__artifact"), pk=prediction_id
+        Prediction.objects.select_related("model_version")
+        .defer(*(f"model_version__{name}" for name in ModelVersion.ARTIFACT_FIELDS)), pk=prediction_id
     )
     inputs = {name: getattr(prediction, name) for name in FEATURES}
     context = {

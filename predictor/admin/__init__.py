@@ -261,7 +261,7 @@ class ModelVersionAdmin(HostileInputSafeAdmin):
         """Activate one version: a confirmation page, then the same service as `manage.py models activate`."""
         if not self.has_change_permission(request):
             raise PermissionDenied
-        version = get_object_or_404(ModelVersion.objects.defer("artifact"), pk=version_id)
+        version = get_object_or_404(ModelVersion.objects.without_artifacts(), pk=version_id)
         if request.method == "POST":
             version = versions.activate_model_version(version_id=version.pk)
             self.message_user(request, f"Model version {version} is now active; web processes switch within seconds.")
@@ -293,7 +293,7 @@ class ModelVersionAdmin(HostileInputSafeAdmin):
 
     def get_queryset(self, request):
         # Never load the artifact bytes just to list or show versions.
-        return super().get_queryset(request).defer("artifact")
+        return super().get_queryset(request).without_artifacts()
 
     @admin.display(description="CV MAE")
     def cv_mae_display(self, obj):

@@ -2,8 +2,8 @@
 import json
 
 from ml.dataset import FEATURES, PHYSICAL_BOUNDS
-from predictor.forms import UNITS, PredictionForm
-from predictor.typography import NBSP, written
+from predictor.forms import PredictionForm
+from predictor.typography import UNITS, quantity, written
 
 MAX_BATCH_ROWS = 10_000
 
@@ -205,7 +205,7 @@ EXAMPLES = {
 
 def input_fields() -> list[dict]:
     """Each input field with its unit and bounds, for people reading the docs page."""
-    return [{"name": name, "unit": UNITS[name], "bounds": f"{written(low)} to {written(high)}{NBSP}{UNITS[name]}",
+    return [{"name": name, "unit": UNITS[name], "bounds": f"{written(low)} to {quantity(high, UNITS[name])}",
              "description": PredictionForm.base_fields[name].meaning}
             for name, (low, high) in ((name, PHYSICAL_BOUNDS[name]) for name in FEATURES)]
 

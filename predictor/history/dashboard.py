@@ -75,8 +75,7 @@ class Period:
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
         """[start of the first day, start of the day after the last) in UTC: an index range scan."""
-        start = dt.datetime.combine(self.start, dt.time.min, tzinfo=dt.timezone.utc)
-        return start, start + dt.timedelta(days=(self.end - self.start).days + 1)
+        return daily.day_start(self.start), daily.day_start(self.end + dt.timedelta(days=1))
 
 
 def period_from_query(data) -> tuple[Period, PeriodForm]:
@@ -139,7 +138,7 @@ def history_summary(period: Period) -> HistorySummary:
         counts[0] += group.predictions
         counts[1] += group.outside
     versions = [VersionRow(version, *per_version.get(version.pk, (0, 0)))
-                for version in ModelVersion.objects.defer("artifact").order_by("-id")]
+                for version in ModelVersion.objects.without_artifacts().order_by("-id")]
     active = next((row.version for row in versions if row.version.is_active), None)
     # Side by side: the newest versions and any that answered in the period (live error loads
     # each one's artifact, so the table stays short).

@@ -33,7 +33,6 @@ class ArchiveError(Exception):
 
 @dataclass(frozen=True)
 class PruneResult:
-    before: dt.date
     deleted: int
     batches: int
     archived: int | None  # rows written to the archive, None without one
@@ -41,13 +40,9 @@ class PruneResult:
     seconds: float
 
 
-def cutoff(before: dt.date) -> dt.datetime:
-    return dt.datetime.combine(before, dt.time.min, tzinfo=dt.timezone.utc)
-
-
 def prunable(before: dt.date):
     """The predictions created before the day `before` (UTC) that nothing else refers to."""
-    rows = Prediction.objects.filter(created_at__lt=cutoff(before))
+    rows = Prediction.objects.filter(created_at__lt=summary.day_start(before))
     for relation in Prediction._meta.related_objects:
         referring = relation.related_model._base_manager.filter(**{relation.field.name: OuterRef("pk")})
         rows = rows.filter(~Exists(referring))
@@ -111,6 +106,6 @@ def prune(*, before: dt.date, archive_path: Path | None = None, batch_size: int 
             on_deleted(len(doomed))
         if rest:
             time.sleep(rest * (time.monotonic() - batch_started))
-    kept = Prediction.objects.filter(created_at__lt=cutoff(before)).count() if Prediction._meta.related_objects else 0
-    return PruneResult(before=before, deleted=deleted, batches=batches, archived=archived,
+    kept = Prediction.objects.filter(created_at__lt=summary.day_start(before)).count() if Prediction._meta.related_objects else 0
+    return PruneResult(deleted=deleted, batches=batches, archived=archived,
                        kept_referenced=kept, seconds=time.monotonic() - started)

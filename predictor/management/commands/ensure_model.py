@@ -19,9 +19,4 @@ On Heroku the release phase runs `python manage.py release` (migrate, then this,
     def handle(self, *args, **options):
         outcome = versions.ensure_active_model(progress=lambda message: self.stdout.write(f"  {message}"))
         monitoring.release_step("ensure_model", version=outcome.active.pk, outcome=outcome.describe())
-        self.stdout.write(self.style.SUCCESS(describe(outcome)))
-
-
-def describe(outcome: versions.EnsureOutcome) -> str:
-    mae = outcome.active.cv_mae
-    return f"Model: {outcome.describe()}" + (f" (CV MAE {mae:.1f})." if mae is not None else ".")
+        self.stdout.write(self.style.SUCCESS(outcome.summary()))

@@ -35,7 +35,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Model version {version} is now active."))
 
     def list_versions(self):
-        rows = ModelVersion.objects.defer("artifact").order_by("id")
+        rows = ModelVersion.objects.without_artifacts().order_by("id")
         if not rows:
             self.stdout.write("No model versions yet: run `python manage.py train`.")
             return

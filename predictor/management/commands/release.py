@@ -3,7 +3,6 @@ from django.core.management.base import BaseCommand
 
 from predictor import monitoring, versions
 from predictor.management.commands._help import with_examples
-from predictor.management.commands.ensure_model import describe
 from predictor.release_lock import release_lock
 
 
@@ -28,4 +27,4 @@ class Command(BaseCommand):
             monitoring.release_step("migrated")
             outcome = versions.ensure_active_model(progress=lambda message: say(f"  {message}"))
         monitoring.release_step("model", version=outcome.active.pk, outcome=outcome.describe())
-        self.stdout.write(self.style.SUCCESS(describe(outcome)))
+        self.stdout.write(self.style.SUCCESS(outcome.summary()))
