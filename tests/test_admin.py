@@ -171,6 +171,13 @@ def test_auth_user_list_is_guarded_too(admin_client):
     assert response.status_code == 302 and response["Location"].endswith("?e=1")
 
 
+@pytest.mark.parametrize("page, status", [("change", 200), ("delete", 403), ("history", 200)])
+def test_an_empty_to_field_parameter_is_read_as_none_given_not_a_500(admin_client, active_version, page, status):
+    # As without the parameter: versions are never deleted from the admin (403).
+    response = admin_client.get(f"/admin/predictor/modelversion/{active_version.pk}/{page}/?_to_field=")
+    assert response.status_code == status
+
+
 def test_activate_action_with_ids_that_are_not_ids_changes_nothing(admin_client, active_version, make_version):
     make_version()
     response = admin_client.post("/admin/predictor/modelversion/",

@@ -78,6 +78,11 @@ class HostileInputSafeAdmin(admin.ModelAdmin):
     def get_changelist(self, request, **kwargs):
         return HostileInputSafeChangeList
 
+    def get_object(self, request, object_id, from_field=None):
+        # Django checks ?_to_field= only when it is not empty, then looks the empty name up as a
+        # field (FieldDoesNotExist, a 500): an empty one means no field given, as when it is absent.
+        return super().get_object(request, object_id, from_field or None)
+
     def response_action(self, request, queryset):
         """Selected ids that are not ids of this model: a message, and nothing is done."""
         selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
