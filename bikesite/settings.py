@@ -92,10 +92,11 @@ TEMPLATES = [
 # A connection attempt gives up after DATABASE_CONNECT_TIMEOUT seconds (libpq waits forever by
 # default), so a request never hangs on an unreachable database: it gets the outage's 503.
 DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
-if "DATABASE_URL" in os.environ or not IS_HEROKU_APP:
+database_url = os.environ.get("DATABASE_URL")  # set but empty reads as unset (lower case: not a setting)
+if database_url or not IS_HEROKU_APP:
     DATABASES = {
-        "default": dj_database_url.config(
-            default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        "default": dj_database_url.parse(
+            database_url or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
             conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")),
             conn_health_checks=True,
             # Heroku Postgres accepts SSL; require it there, as Heroku's starter app does.
