@@ -61,3 +61,13 @@ def child_exit(server, worker):
 
 def on_exit(server):
     prometheus_multiprocess.master_exiting()
+
+
+def worker_exit(server, worker):
+    """A worker that exits cleanly shares its last rate-limit counts first."""
+    from django.apps import apps
+
+    if apps.ready:
+        from predictor.ratelimit import LIMITER
+
+        LIMITER.flush()

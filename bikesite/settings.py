@@ -157,11 +157,13 @@ SECURE_CSP = {
 MAX_REQUEST_BODY_BYTES = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(2_621_440)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
-# Rate limiting of public POSTs (form and API) per client IP, counted in PostgreSQL so that
-# every worker of every dyno shares the count. RATELIMIT_ENABLED=0 turns it off (benchmarks).
+# Rate limiting of public POSTs (form and API) per client IP: counted in each process and shared
+# through PostgreSQL every RATELIMIT_SYNC_SECONDS, so every worker of every dyno shares the count
+# (predictor.ratelimit says how exactly). RATELIMIT_ENABLED=0 turns it off.
 RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
 RATELIMIT_REQUESTS = int(os.environ.get("RATELIMIT_REQUESTS", "60"))
 RATELIMIT_WINDOW_SECONDS = int(os.environ.get("RATELIMIT_WINDOW_SECONDS", "60"))
+RATELIMIT_SYNC_SECONDS = float(os.environ.get("RATELIMIT_SYNC_SECONDS", "0.2"))
 # Behind Heroku's router the client is the address the router appends to X-Forwarded-For (the
 # last one; anything before it is whatever the client sent). Without the router, the socket's.
 RATELIMIT_TRUST_X_FORWARDED_FOR = env_bool("RATELIMIT_TRUST_X_FORWARDED_FOR", IS_HEROKU_APP)

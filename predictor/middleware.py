@@ -6,8 +6,8 @@
 - RequestBodyLimitMiddleware refuses a body over MAX_REQUEST_BODY_BYTES (413) before anything
   reads it.
 - DatabaseOutageMiddleware answers a lost database connection raised by any view with 503.
-- RateLimitMiddleware counts public POSTs per client (predictor.ratelimit) and refuses those
-  over the limit (429).
+- RateLimitMiddleware counts public POSTs per client (predictor.ratelimit: in process, shared
+  through PostgreSQL off the request path) and refuses those over the limit (429).
 
 Their refusals are answered by predictor.errors: JSON under /api/, a page elsewhere.
 """
@@ -96,12 +96,12 @@ class RateLimitMiddleware:
         limit, window = settings.RATELIMIT_REQUESTS, settings.RATELIMIT_WINDOW_SECONDS
         client = ratelimit.client_ip(request)
         try:
-            verdict = ratelimit.hit(key=f"post:{client}", limit=limit, window=window)
+            verdict = ratelimit.LIMITER.check(f"post:{client}", limit=limit, window=window)
         except Exception as exc:
             if not is_outage(exc):
                 raise  # a bug, not an outage: logged with its traceback, 500
             return errors.database_unavailable(request, exc)
         if verdict.allowed:
             return None
-        monitoring.rate_limited(client, verdict.hits, limit, window)
+        monitoring.rate_limited(client, limit, window, first=verdict.crossed)
         return errors.too_many_requests(request, limit=limit, window=window, retry_after=verdict.retry_after)

@@ -60,11 +60,12 @@ def _outages_ended() -> None:
         logfmt.event("outage_ended", reason=reason)
 
 
-def rate_limited(client: str, hits: int, limit: int, window: int) -> None:
-    """A request over the rate limit (429): counted each time, logged once per client and window."""
+def rate_limited(client: str, limit: int, window: int, *, first: bool) -> None:
+    """A request over the rate limit (429): counted each time, logged once per client and window
+    (first: this request took the shared count over the limit)."""
     if metrics.COLLECTING:
         metrics.RATE_LIMITED.inc()
-    if hits == limit + 1:
+    if first:
         logfmt.event("rate_limited", level=logging.WARNING, client=client, limit=limit, window_seconds=window)
 
 

@@ -3,7 +3,7 @@ import pytest
 
 from ml.dataset import load_daily_csv
 from ml.training import fit, train
-from predictor import serving, versions
+from predictor import ratelimit, serving, versions
 from predictor.models import ModelVersion
 from tests.fuzzing import Tally
 
@@ -47,6 +47,12 @@ def make_version(db, trained, bundled_dataset):
 @pytest.fixture
 def active_version(make_version):
     return make_version(active=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit_counts(monkeypatch):
+    """Each test starts with no rate-limit counts in this process, as a new worker would."""
+    monkeypatch.setattr(ratelimit, "LIMITER", ratelimit.SharedLimiter())
 
 
 @pytest.fixture(autouse=True)

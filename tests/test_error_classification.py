@@ -90,7 +90,7 @@ def test_a_database_bug_on_the_form_page_is_the_500_page_logged_with_nothing_sto
 
 def test_a_database_bug_in_the_rate_limit_middleware_is_a_500_not_an_outage(transactional_db, active_version,
                                                                             settings, caplog):
-    settings.RATELIMIT_ENABLED = True
+    settings.RATELIMIT_ENABLED, settings.RATELIMIT_REQUESTS = True, 1  # near the limit: counted in the database
     with column_renamed("predictor_ratelimitcounter", "hits"), caplog.at_level(logging.ERROR):
         response = Client(raise_request_exception=False).post("/api/v1/predictions", INPUTS,
                                                                 content_type="application/json")

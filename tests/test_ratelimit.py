@@ -1,14 +1,17 @@
-"""Rate limiting of public POSTs per client IP, counted in the shared database."""
+"""Rate limiting of public POSTs per client IP: counted in process, shared through the database."""
 import os
+import random
 import subprocess
 import sys
 import threading
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 
 from predictor import ratelimit
 from predictor.models import Prediction, RateLimitCounter
+from tests.test_error_classification import column_renamed
 
 VALID = {"temperature": "20", "humidity": "60", "windspeed": "12"}
 
@@ -86,12 +89,11 @@ def test_client_ip_is_the_last_forwarded_address(rf, settings, forwarded_for, re
     assert ratelimit.client_ip(request) == expected
 
 
-def test_expired_windows_are_cleaned_up(db, monkeypatch):
+def test_ended_windows_are_deleted(db):
     ratelimit.hit(key="old", limit=5, window=60, now=1000.0)
     ratelimit.hit(key="recent", limit=5, window=60, now=1990.0)
-    monkeypatch.setattr(ratelimit, "CLEANUP_EVERY", 1)  # clean up on this very request
-    ratelimit.hit(key="now", limit=5, window=60, now=2000.0)
-    assert sorted(RateLimitCounter.objects.values_list("key", flat=True)) == ["now", "recent"]
+    assert ratelimit.delete_ended_windows(window=60, now=2000.0) == 1
+    assert sorted(RateLimitCounter.objects.values_list("key", flat=True)) == ["recent"]
 
 
 def test_a_window_starts_over_when_it_has_passed(db):
@@ -138,71 +140,120 @@ def test_the_environment_switches_it(value, expected):
 def test_counting_writes_no_wal_so_its_commit_waits_for_no_disk_flush(db):
     # What the cheap count relies on: PostgreSQL commits a transaction that wrote no WAL without
     # flushing (RecordTransactionCommit). The table and its index are unlogged, and the very
-    # upsert that hit() sends writes no WAL record; a logged table would show "WAL: records=".
+    # upsert that hit() and the sync send writes no WAL record; a logged table would show "WAL: records=".
     table = RateLimitCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname, relpersistence FROM pg_class WHERE oid IN "
                        "(SELECT %s::regclass UNION SELECT indexrelid FROM pg_index WHERE indrelid = %s::regclass)",
                        [table, table])
         assert {persistence for _, persistence in cursor.fetchall()} == {"u"}
-    statements = []
-    original = ratelimit.unpinged.execute
-
-    def explained(sql, params):
-        statements.append((sql, params))
-        return original(sql, params)
-
-    ratelimit.unpinged.execute = explained
-    try:
+    with CaptureQueriesContext(connection) as queries:
         ratelimit.hit(key="wal", limit=5, window=60, now=1000.0)
-    finally:
-        ratelimit.unpinged.execute = original
-    (sql, params), = statements
+    (statement,) = queries.captured_queries
+    sql, params = statement["sql"], None
     with connection.cursor() as cursor:
         for _ in range(2):  # the first inserts, the second updates: neither writes WAL
-            cursor.execute("EXPLAIN (ANALYZE, WAL, FORMAT JSON) " + sql, params)
+            cursor.execute("EXPLAIN (ANALYZE, WAL, FORMAT JSON) " + sql)
             plan = cursor.fetchone()[0][0]["Plan"]
             assert plan.get("WAL Records", 0) == 0, plan
     assert RateLimitCounter.objects.get(key="wal").hits == 3
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="Django's ping is PostgreSQL's SELECT 1 here")
-def test_a_prediction_request_sends_the_count_and_the_insert_and_nothing_else(client, active_version, limited,
-                                                                               monkeypatch):
-    from django.db import connections
-    from django.test.utils import CaptureQueriesContext
-
-    pings = []  # Django's health check (SELECT 1 on the raw connection, not in captured queries)
-    original_is_usable = connections["default"].is_usable
-    monkeypatch.setattr(connections["default"], "is_usable", lambda: pings.append(1) or original_is_usable())
-
-    client.post("/api/v1/predictions", {"temperature": 20, "humidity": 60, "windspeed": 12},
-                content_type="application/json", HTTP_X_FORWARDED_FOR="203.0.113.8")  # warm: model loaded
-    # As at the start of every request in production (close_old_connections, which the test
-    # client leaves out): the connection's health is unchecked, so Django would ping it first.
-    connections["default"].health_check_done = False
+def test_a_request_far_from_the_limit_sends_only_the_prediction_insert(client, active_version, limited):
+    limited.RATELIMIT_REQUESTS = 1000
+    body = {"temperature": 20, "humidity": 60, "windspeed": 12}
+    client.post("/api/v1/predictions", body, content_type="application/json")  # warm: model loaded
     with CaptureQueriesContext(connections["default"]) as queries:
-        response = client.post("/api/v1/predictions", {"temperature": 20, "humidity": 60, "windspeed": 12},
-                               content_type="application/json", HTTP_X_FORWARDED_FOR="203.0.113.8")
+        response = client.post("/api/v1/predictions", body, content_type="application/json",
+                               HTTP_X_FORWARDED_FOR="203.0.113.8")
     assert response.status_code == 201
-    assert pings == []
     sent = [query["sql"].split()[0:3] for query in queries.captured_queries]
-    assert sent == [["INSERT", "INTO", f'"{RateLimitCounter._meta.db_table}"'],
-                    ["INSERT", "INTO", f'"{Prediction._meta.db_table}"']], queries.captured_queries
+    assert sent == [["INSERT", "INTO", f'"{Prediction._meta.db_table}"']], queries.captured_queries
+    assert ratelimit.LIMITER.unshared() == 2
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's pg_terminate_backend")
-def test_a_connection_the_server_dropped_is_replaced_and_the_request_counted(transactional_db):
-    import psycopg2
+def test_near_the_limit_each_request_is_counted_in_the_database_with_the_unshared_ones(db):
+    limiter = ratelimit.SharedLimiter()
+    limiter.processes = 1  # allowance = slack // 2 = 2 unshared requests a key
+    # limit 20, slack 5: decided in process up to a known total of 15.
+    verdicts = [limiter.check("k", limit=20, window=60, now=1000.0) for _ in range(3)]
+    assert all(v.allowed for v in verdicts)
+    # two allowed in process, the third over the allowance: all three counted in one statement
+    assert RateLimitCounter.objects.get(key="k").hits == 3 and limiter.unshared() == 0
 
-    ratelimit.hit(key="dropped", limit=10, window=60, now=1000.0)
-    backend_pid = connection.connection.info.backend_pid
-    other = psycopg2.connect(**connection.get_connection_params())  # as a server restart or a proxy would
+
+def test_two_processes_share_their_counts_by_sync(db):
+    first, second = ratelimit.SharedLimiter(), ratelimit.SharedLimiter()
+    for limiter, requests in ((first, 30), (second, 20)):
+        limiter.processes = 1
+        for _ in range(requests):
+            assert limiter.check("k", limit=10**6, window=60, now=1000.0).allowed
+    assert RateLimitCounter.objects.count() == 0  # nothing sent on the request path
+    assert first.sync(window=60, now=1000.1) == 1 and second.sync(window=60, now=1000.2) == 1
+    assert RateLimitCounter.objects.get(key="k").hits == 50
+    assert second.check("k", limit=10**6, window=60, now=1000.3).hits == 51  # knows the other's 30
+
+
+def test_a_client_hammering_four_processes_gets_the_limit_and_at_most_the_slack_more(db):
+    # Four processes that each sync at their own moments; one client, 1,000 requests in a window.
+    rng = random.Random(7)
+    for limit in (20, 60, 300):
+        key = f"hammer-{limit}"
+        processes = [ratelimit.SharedLimiter() for _ in range(4)]
+        for limiter in processes:
+            limiter.processes = 4
+        allowed = 0
+        for number in range(1000):
+            limiter = rng.choice(processes)
+            allowed += limiter.check(key, limit=limit, window=60, now=1000.0 + number / 1000).allowed
+            if rng.random() < 0.05:
+                rng.choice(processes).sync(window=60, now=1000.0 + number / 1000)
+        assert limit <= allowed <= limit + max(5, limit // 10), (limit, allowed)
+
+
+def test_a_polite_client_beside_a_hammering_one_is_never_refused(db):
+    limiter = ratelimit.SharedLimiter()
+    for number in range(500):
+        limiter.check("hammer", limit=60, window=60, now=1000.0 + number / 100)
+        if number % 25 == 0:
+            assert limiter.check("polite", limit=60, window=60, now=1000.0 + number / 100).allowed
+            limiter.sync(window=60, now=1000.0 + number / 100)
+
+
+def test_over_the_limit_the_process_refuses_without_asking_the_database(db):
+    limiter = ratelimit.SharedLimiter()
+    verdicts = [limiter.check("k", limit=3, window=60, now=1000.0) for _ in range(4)]
+    assert [v.allowed for v in verdicts] == [True, True, True, False] and verdicts[3].crossed
+    with CaptureQueriesContext(connection) as queries:
+        again = limiter.check("k", limit=3, window=60, now=1030.0)
+    assert not again.allowed and not again.crossed and again.retry_after == 30
+    assert queries.captured_queries == []
+    assert limiter.check("k", limit=3, window=60, now=1061.0).allowed  # the window ended: a new one
+
+
+def test_a_failed_sync_keeps_the_counts_for_the_next_one(transactional_db):
+    limiter = ratelimit.SharedLimiter()
+    for _ in range(7):
+        limiter.check("k", limit=10**6, window=60, now=1000.0)
+    with column_renamed(RateLimitCounter._meta.db_table, "hits"):
+        with pytest.raises(Exception):
+            limiter.sync(window=60, now=1000.1)
+        # requests far from the limit go on, decided in process
+        assert limiter.check("k", limit=10**6, window=60, now=1000.2).allowed
+    assert limiter.unshared() == 8
+    assert limiter.sync(window=60, now=1000.3) == 1
+    assert RateLimitCounter.objects.get(key="k").hits == 8
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the live processes are counted in pg_stat_activity")
+def test_the_live_processes_are_the_named_sync_connections(transactional_db):
+    assert ratelimit.count_live_processes() == 1  # none named: at least this one
+    others = [connections.create_connection("default") for _ in range(3)]
     try:
-        with other, other.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [backend_pid])
+        for other in others:
+            with other.cursor() as cursor:
+                cursor.execute("SET application_name = %s", [ratelimit.SYNC_APPLICATION_NAME])
+        assert ratelimit.count_live_processes() == 3
     finally:
-        other.close()
-    verdict = ratelimit.hit(key="dropped", limit=10, window=60, now=1001.0)
-    assert connection.connection.info.backend_pid != backend_pid
-    assert verdict.allowed and verdict.hits == 2
+        for other in others:
+            other.close()
