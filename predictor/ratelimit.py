@@ -132,10 +132,9 @@ def name_sync_connection() -> None:
 
 
 @dataclass
-class _Key:
-    shared_hits: int  # the shared total at the last sync or exact count
+class _Shared:
+    hits: int  # the shared total at the last sync or exact count
     window_start: float  # the shared window's start (or this process's guess until it knows)
-    unshared: int = 0  # allowed here since, not yet added to the shared total
 
 
 class SharedLimiter:
@@ -143,7 +142,9 @@ class SharedLimiter:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._keys: dict[str, _Key] = {}
+        self._shared: dict[str, _Shared] = {}  # what this process knows of each key's shared count
+        self._unshared: dict[str, int] = {}  # allowed here since, not yet added to the shared count
+        self._next_forget = 0.0
         self.processes = ASSUMED_PROCESSES
         self._thread_pid = None  # the process whose sync thread runs (a fork has none)
 
@@ -153,56 +154,62 @@ class SharedLimiter:
         slack = max(5, limit // 10)
         allowance = max(1, slack // (2 * self.processes))
         with self._lock:
-            state = self._keys.get(key)
-            if state is None or state.window_start + window <= now:
-                state = self._keys[key] = _Key(shared_hits=0, window_start=now, unshared=state.unshared if state else 0)
-            if state.shared_hits > limit:  # known to be over: refused here, with no round trip
-                return Verdict(False, state.shared_hits, _retry_after(state.window_start, window, now))
-            if state.shared_hits + state.unshared + 1 <= limit - slack and state.unshared < allowance:
-                state.unshared += 1
+            shared = self._shared.get(key)
+            if shared is None or shared.window_start + window <= now:
+                shared = self._shared[key] = _Shared(hits=0, window_start=now)
+            if shared.hits > limit:  # known to be over: refused here, with no round trip
+                return Verdict(False, shared.hits, _retry_after(shared.window_start, window, now))
+            unshared = self._unshared.get(key, 0)
+            if shared.hits + unshared + 1 <= limit - slack and unshared < allowance:
+                self._unshared[key] = unshared + 1
                 self._ensure_sync_thread()
-                return Verdict(True, state.shared_hits + state.unshared, _retry_after(state.window_start, window, now))
-            count, state.unshared = state.unshared + 1, 0  # near the limit: counted exactly, now
+                return Verdict(True, shared.hits + unshared + 1, _retry_after(shared.window_start, window, now))
+            count = self._unshared.pop(key, 0) + 1  # near the limit: counted exactly, now
         try:
             (hits, window_start), = add_counts({key: count}, window=window, now=now).values()
         except Exception:
-            with self._lock:
-                state.unshared += count - 1  # the requests allowed before stay counted; this one failed
+            self._keep({key: count - 1})  # the requests allowed before stay counted; this one failed
             raise
         with self._lock:
-            state.shared_hits, state.window_start = hits, window_start
+            self._shared[key] = _Shared(hits, window_start)
         return _verdict(hits, window_start, limit=limit, window=window, now=now, count=count)
 
     def sync(self, *, window: int, now: float | None = None) -> int:
         """Share the unshared counts (one statement per KEYS_PER_STATEMENT keys) and learn the
-        shared totals; forget keys whose window has ended. Returns the keys sent. On an error the
-        counts stay to be sent next time."""
+        shared totals. Returns the keys sent. On an error the counts stay to be sent next time."""
         now = time.time() if now is None else now
         with self._lock:
-            counts = {key: state.unshared for key, state in self._keys.items() if state.unshared}
-            for key in counts:
-                self._keys[key].unshared = 0
-            for key in [key for key, state in self._keys.items() if not state.unshared and
-                        state.window_start + window <= now]:
-                del self._keys[key]
+            counts, self._unshared = self._unshared, {}
+        self._forget_ended_windows(window=window, now=now)
         if not counts:
             return 0
         try:
             totals = add_counts(counts, window=window, now=now)
         except Exception:
-            with self._lock:
-                for key, count in counts.items():
-                    self._keys.setdefault(key, _Key(shared_hits=0, window_start=now)).unshared += count
+            self._keep(counts)
             raise
         with self._lock:
-            for key, (hits, window_start) in totals.items():
-                state = self._keys.setdefault(key, _Key(shared_hits=0, window_start=window_start))
-                state.shared_hits, state.window_start = hits, window_start
+            self._shared.update((key, _Shared(hits, window_start)) for key, (hits, window_start) in totals.items())
         return len(counts)
 
     def unshared(self) -> int:
         with self._lock:
-            return sum(state.unshared for state in self._keys.values())
+            return sum(self._unshared.values())
+
+    def _keep(self, counts: dict[str, int]) -> None:
+        with self._lock:
+            for key, count in counts.items():
+                if count:
+                    self._unshared[key] = self._unshared.get(key, 0) + count
+
+    def _forget_ended_windows(self, *, window: int, now: float) -> None:
+        # Memory stays bounded by the clients of one window; looked over once a second, not per sync.
+        if now < self._next_forget:
+            return
+        with self._lock:
+            for key in [key for key, shared in self._shared.items() if shared.window_start + window <= now]:
+                del self._shared[key]
+        self._next_forget = now + 1.0
 
     def _ensure_sync_thread(self) -> None:
         # Started by the first request a process counts (gunicorn forks workers from a master
@@ -238,7 +245,10 @@ class SharedLimiter:
                 if not failing:
                     logfmt.event("ratelimit_sync_failed", error=type(exc).__name__, level=logging.WARNING)
                     failing = True
-                connection.close()
+                try:
+                    connection.close()  # the next try connects afresh
+                except Exception:
+                    pass  # closing a broken connection may fail too; it is dropped all the same
 
     def flush(self) -> None:
         """Share what is unshared now (a worker that exits cleanly loses nothing)."""
