@@ -471,7 +471,8 @@ def run_all(args, apps: dict, processes: dict, database) -> dict:
                "rss": {name: worker_rss_mb(processes[name]) for name in apps}}
     if not args.skip_batches:
         print("batches and bare COPY, alternately ...", flush=True)
-        figures["batch"] = measure_batches(service_port, database)
+        figures["batch"] = {name: measure_batches(app["port"], database) for name, app in apps.items()
+                            if name not in ("tutorial", "floor")}
     figures["model"] = measure_model_call(apps["service"]["env"])
     return figures
 
@@ -504,12 +505,14 @@ def report(figures: dict, apps: dict, args, load_before: float) -> None:
                      f" | {'no worse' if service else 'lab'} |")
         lines.append(f"| {name}: rows stored vs 2xx answers (difference: requests in flight when wrk stopped) | "
                      f"{figures['stored'][name]:,} vs {figures['answered'][name]:,} | equal (up to {args.connections} a run) |")
-    if "batch" in figures:
-        batch, copy = figures["batch"]["service"], figures["batch"]["copy"]
+    for name, measured in figures.get("batch", {}).items():
+        batch, copy = measured["service"], measured["copy"]
+        label = "" if name == "service" else f"{name}: "
         lines += [
-            f"| batch of {BATCH_ROWS:,} rows, end to end, rows/s (median) | {median(batch):,.0f} | |",
-            f"| bare COPY of the same rows from Python, same run, rows/s (median) | {median(copy):,.0f} | |",
-            f"| batch / bare COPY | **{median(batch) / median(copy):.2f}** | >= 0.50 |",
+            f"| {label}batch of {BATCH_ROWS:,} rows, end to end, rows/s (median) | {median(batch):,.0f} | |",
+            f"| {label}bare COPY of the same rows from Python, same run, rows/s (median) | {median(copy):,.0f} | |",
+            f"| {label}batch / bare COPY | **{median(batch) / median(copy):.2f}** | "
+            f"{'>= 0.50' if name == 'service' else 'lab'} |",
         ]
     model = figures["model"]
     lines += [
@@ -529,6 +532,9 @@ def report(figures: dict, apps: dict, args, load_before: float) -> None:
     table = "\n".join([header, "", *lines])
     print("\n" + table)
     (RESULTS / "latest.md").write_text(table + "\n")
+    # The raw figures too, to compare runs of one sitting (medians over runs of an A/B).
+    (RESULTS / f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}.json").write_text(json.dumps(
+        {"header": header, "runs": runs, "batch": figures.get("batch", {})}, indent=1))
 
 
 def _errors(run: dict) -> str:
