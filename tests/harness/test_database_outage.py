@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.harness.load import BackgroundLoad, lost_rows, stored_rows
-from tests.waiting import hold
+from tests.waiting import hold, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -78,4 +78,13 @@ def test_database_outage_under_load(start_web, cluster, database, figures):
     assert recovered_after <= RECOVERY_LIMIT_SECONDS
     assert [o for o in run.outcomes if o.started > back_at + RECOVERY_LIMIT_SECONDS and not o.ok] == []
     assert lost_rows(run, rows) == []
+    # The rate limit's counts waited in memory (no request failed for them) and were shared once
+    # the database was back: every answered request is counted.
+    assert "event=ratelimit_sync_failed" in server.log() and "event=ratelimit_sync_resumed" in server.log()
+
+    def counted():
+        return cluster.execute("SELECT coalesce(sum(hits), 0) FROM predictor_ratelimitcounter", database=database)[0][0]
+
+    wait_until(lambda: counted() >= len(run.successes), 10,
+               lambda: f"{counted()} counted, {len(run.successes)} answered")
     assert len(rows) == len(run.successes), "a refused request stored nothing"
