@@ -169,7 +169,8 @@ class Observation(models.Model):
 class RateLimitCounter(models.Model):
     """POSTs counted per client IP and window, shared by every worker of every dyno.
 
-    Written only by predictor.ratelimit with one atomic upsert per request.
+    Written only by predictor.ratelimit: each process's periodic sync (one upsert for every key it
+    counted since the last one), and an exact upsert per request only near a client's limit.
     """
 
     key = models.CharField(max_length=100, primary_key=True)

@@ -6,8 +6,8 @@ sends, every RATELIMIT_SYNC_SECONDS, one upsert with every key counted since the
 learns each key's shared total from its RETURNING. A request is decided in process while the
 client is far from its limit (its known total plus this process's unshared count below
 limit - slack, and at most `allowance` unshared requests of it in this process). Near the limit
-every request is counted in the database before it is answered (hit(), one exact upsert that
-also carries this process's unshared count), and once the shared total is over the limit the
+every request is counted in the database before it is answered (one exact upsert that also
+carries this process's unshared count), and once the shared total is over the limit the
 process refuses by itself until the window ends.
 
 Accuracy (slack = max(5, 10 % of the limit); allowance = slack // (2 x live processes), at
@@ -93,14 +93,6 @@ def add_counts(counts: dict[str, int], *, window: int, now: float) -> dict[str, 
             cursor.execute(_upsert_sql(len(chunk)), [*params, cutoff, cutoff])
             totals.update((key, (hits, window_start)) for key, hits, window_start in cursor.fetchall())
     return totals
-
-
-def hit(*, key: str, limit: int, window: int, now: float | None = None, count: int = 1) -> Verdict:
-    """Count `count` requests for key in the database (one round trip, exact under any
-    concurrency) and say whether the last of them is within limit requests per window seconds."""
-    now = time.time() if now is None else now
-    (hits, window_start), = add_counts({key: count}, window=window, now=now).values()
-    return _verdict(hits, window_start, limit=limit, window=window, now=now, count=count)
 
 
 def _verdict(hits: int, window_start: float, *, limit: int, window: int, now: float, count: int) -> Verdict:

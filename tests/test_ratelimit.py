@@ -90,17 +90,18 @@ def test_client_ip_is_the_last_forwarded_address(rf, settings, forwarded_for, re
 
 
 def test_ended_windows_are_deleted(db):
-    ratelimit.hit(key="old", limit=5, window=60, now=1000.0)
-    ratelimit.hit(key="recent", limit=5, window=60, now=1990.0)
+    ratelimit.add_counts({"old": 1}, window=60, now=1000.0)
+    ratelimit.add_counts({"recent": 1}, window=60, now=1990.0)
     assert ratelimit.delete_ended_windows(window=60, now=2000.0) == 1
     assert sorted(RateLimitCounter.objects.values_list("key", flat=True)) == ["recent"]
 
 
 def test_a_window_starts_over_when_it_has_passed(db):
-    verdicts = [ratelimit.hit(key="k", limit=2, window=60, now=1000.0 + t) for t in (0, 1, 2, 59)]
+    limiter = ratelimit.SharedLimiter()  # limit 2: every request counted in the database
+    verdicts = [limiter.check("k", limit=2, window=60, now=1000.0 + t) for t in (0, 1, 2, 59)]
     assert [v.allowed for v in verdicts] == [True, True, False, False]
     assert verdicts[2].retry_after == 58
-    fresh = ratelimit.hit(key="k", limit=2, window=60, now=1061.0)
+    fresh = limiter.check("k", limit=2, window=60, now=1061.0)
     assert fresh.allowed and fresh.hits == 1 and fresh.retry_after == 60
 
 
@@ -111,7 +112,7 @@ def test_concurrent_hits_from_many_connections_are_all_counted(transactional_db)
     def hammer():
         try:
             for _ in range(25):
-                ratelimit.hit(key="shared", limit=10**6, window=60)
+                ratelimit.add_counts({"shared": 1}, window=60, now=1000.0)
         except Exception as exc:  # reported below: a thread's exception would otherwise vanish
             errors.append(exc)
         finally:
@@ -140,7 +141,7 @@ def test_the_environment_switches_it(value, expected):
 def test_counting_writes_no_wal_so_its_commit_waits_for_no_disk_flush(db):
     # What the cheap count relies on: PostgreSQL commits a transaction that wrote no WAL without
     # flushing (RecordTransactionCommit). The table and its index are unlogged, and the very
-    # upsert that hit() and the sync send writes no WAL record; a logged table would show "WAL: records=".
+    # upsert that the sync and the exact count send writes no WAL record; a logged table would show "WAL: records=".
     table = RateLimitCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute("SELECT relname, relpersistence FROM pg_class WHERE oid IN "
@@ -148,7 +149,7 @@ def test_counting_writes_no_wal_so_its_commit_waits_for_no_disk_flush(db):
                        [table, table])
         assert {persistence for _, persistence in cursor.fetchall()} == {"u"}
     with CaptureQueriesContext(connection) as queries:
-        ratelimit.hit(key="wal", limit=5, window=60, now=1000.0)
+        ratelimit.add_counts({"wal": 1}, window=60, now=1000.0)
     (statement,) = queries.captured_queries
     sql, params = statement["sql"], None
     with connection.cursor() as cursor:
