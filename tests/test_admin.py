@@ -120,9 +120,39 @@ def test_model_version_page_shows_the_interval_s_coverage_by_quarter_and_predict
                                                                                        active_version):
     html = admin_client.get(f"/admin/predictor/modelversion/{active_version.pk}/change/").content.decode()
     figures = active_version.metrics["interval_cv"]
-    assert f"{figures['coverage']:.1%} overall; by quarter Q1 {figures['coverage_by_quarter']['Q1']:.1%}" in html
-    assert f"lowest-predicted quarter of days {figures['coverage_by_predicted_quartile']['L1']:.1%}" in html
-    assert f"mean width {figures['mean_width']:,.0f} rentals" in html
+    assert "80 % interval, cross-validated: coverage by calendar quarter" in html
+    assert "80 % interval, cross-validated: coverage by predicted level" in html
+    assert f"<td>{figures['coverage_by_quarter']['Q4'] * 100:.1f} %</td>" in html
+    assert f"<td>{figures['coverage_by_predicted_quartile']['L1'] * 100:.1f} %</td>" in html
+    assert f"<td>{figures['mean_width']:,.0f} rentals</td>" in html
+    assert "{&#x27;" not in html and repr(figures["coverage_by_quarter"]["Q1"]) not in html
+
+
+def test_metrics_tables_round_every_nested_figure_and_explain_the_unfamiliar_ones(trained):
+    from predictor.admin.metrics_table import metrics_tables
+
+    metrics = {**trained.metrics, "comparison": {"against": 3, "rows": 365, "new_mae": 554.0207, "active_mae": 573.25}}
+    tables = {table.caption: table for table in metrics_tables(metrics)}
+    quarters = tables["80 % interval, cross-validated: coverage by calendar quarter"]
+    assert [row[0] for row in quarters.rows] == ["Q1: January to March", "Q2: April to June",
+                                                 "Q3: July to September", "Q4: October to December"]
+    assert all(re.fullmatch(r"\d{1,3}(\.\d)? %", row[1]) for row in quarters.rows), quarters.rows
+    interval = dict(zip((row[0] for row in tables["80 % interval of this model"].rows),
+                        tables["80 % interval of this model"].lines))
+    assert interval["Scale"][2] == [f"{trained.interval.scale:.3f}".rstrip("0")]
+    assert interval["Min difficulty"][2] == ["50 rentals"]
+    assert "multiplier" in interval["Scale"][1] and "narrower" in interval["Min difficulty"][1]
+    comparison = tables["Champion/challenger comparison"]
+    assert comparison.rows == [["Against version", "v3"], ["Days scored", "365"],
+                               ["This version's MAE (challenger)", "554.0"], ["Active version's MAE (champion)", "573.2"]]
+    assert all(comparison.helps) and comparison.note
+    folds = tables["Hyper-parameters chosen per fold"]
+    assert folds.headings == ["Month held out", "Inputs", "Max depth", "Rounds"]
+    assert folds.rows[0][1].startswith("Temperature, humidity, wind speed")
+    for table in tables.values():
+        for row in table.rows:
+            for cell in row:
+                assert not re.search(r"\d\.\d{4}|[{}\[\]]", cell), (table.caption, row)
 
 
 def test_activate_action_switches_the_active_version(admin_client, active_version, make_version):
@@ -246,9 +276,12 @@ def test_metrics_tables_show_new_keys_without_a_code_change():
     from predictor.admin.metrics_table import metrics_tables
 
     tables = metrics_tables({"cv": {"mae": 600.25, "rmse": 800.5, "r2": 0.81234},
-                             "coverage_by_quarter": [{"quarter": "2011Q1", "coverage": 0.75}]})
+                             "coverage_by_weekday": [{"weekday": "Monday", "coverage": 0.75}],
+                             "drift": {"days": 1200, "by_input": {"humidity_share": 0.123456}}})
     assert tables[0].rows == [["Model, cross-validated (leave one month out)", "600.2", "800.5", "0.812"]]
-    assert tables[1].caption == "Coverage by quarter" and tables[1].rows == [["2011Q1", "75 %"]]
+    assert tables[1].caption == "Coverage by weekday" and tables[1].rows == [["Monday", "75.0 %"]]
+    assert tables[2].caption == "Drift" and tables[2].rows == [["Days", "1,200"]]
+    assert tables[3].caption == "Drift: by input" and tables[3].rows == [["Humidity share", "12.3 %"]]
 
 
 def test_activate_button_asks_then_uses_the_versions_service(admin_client, active_version, make_version):

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from predictor import figures, interval_words, observations, versions
+from predictor import figures, observations, versions
 from predictor.admin import metrics_table
 from predictor.admin import site  # noqa: F401  (the admin's title, Django's user and group lists)
 from predictor.admin.filters import labelled_boolean_filter
@@ -201,7 +201,7 @@ class ModelVersionAdmin(HostileInputSafeAdmin):
     list_filter = (("is_active", labelled_boolean_filter("status", "Active", "Not active")),)
     actions = ["activate_selected"]
     list_per_page = 20  # each row's live error loads that version's artifact
-    fields = ("status", "created_at", "activated_at", "metrics_display", "interval_display", "interval_coverage_display", "training_rows",
+    fields = ("status", "created_at", "activated_at", "metrics_display", "interval_display", "training_rows",
               "training_last_date", "feature_ranges_display", "params_display", "sha256", "artifact_size",
               "training_data_fingerprint", "notes")
     readonly_fields = tuple(name for name in fields if name != "notes")
@@ -307,10 +307,6 @@ class ModelVersionAdmin(HostileInputSafeAdmin):
     @admin.display(description="80 % interval (CV coverage)")
     def interval_display(self, obj):
         return obj.interval_description
-
-    @admin.display(description="80 % interval coverage on held-out days")
-    def interval_coverage_display(self, obj):
-        return interval_words.coverage_words((obj.metrics or {}).get("interval_cv", {})) or "–"
 
     @admin.display(description="Live MAE (observed days)")
     def live_error_display(self, obj):
