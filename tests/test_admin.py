@@ -25,13 +25,13 @@ def test_history_lists_predictions_newest_first(admin_client, history):
     response = admin_client.get("/admin/predictor/prediction/")
     html = response.content.decode()
     assert response.status_code == 200
-    rows = re.findall(r'<td class="field-temperature">([^<]+)</td>', html)
+    rows = re.findall(r'<td class="field-rounded_temperature">([^<]+)</td>', html)
     assert rows == ["25.0", "15.0", "5.0"]
 
 
 def test_history_filters_by_source(admin_client, history):
     html = admin_client.get("/admin/predictor/prediction/?source__exact=api").content.decode()
-    assert re.findall(r'<td class="field-temperature">([^<]+)</td>', html) == ["15.0"]
+    assert re.findall(r'<td class="field-rounded_temperature">([^<]+)</td>', html) == ["15.0"]
 
 
 def test_history_cannot_be_added_changed_or_deleted_from_admin(admin_client, history):
@@ -86,7 +86,7 @@ def test_search_by_a_full_id_finds_that_prediction_through_the_primary_key(admin
     for term in (str(wanted.pk), str(wanted.pk).upper(), wanted.pk.hex, f"  {wanted.pk}  "):
         with CaptureQueriesContext(connection) as queries:
             html = admin_client.get("/admin/predictor/prediction/", {"q": term}).content.decode()
-        assert re.findall(r'<td class="field-temperature">([^<]+)</td>', html) == ["15.0"], term
+        assert re.findall(r'<td class="field-rounded_temperature">([^<]+)</td>', html) == ["15.0"], term
         assert not [q for q in queries.captured_queries if "LIKE" in q["sql"].upper()]
 
 
@@ -94,14 +94,14 @@ def test_search_by_the_first_characters_of_an_id(admin_client, history):
     wanted = history.get(source="batch")
     # Past the first 12 hex digits (a version 7 id's millisecond, shared by rows made together).
     html = admin_client.get("/admin/predictor/prediction/", {"q": str(wanted.pk)[:23]}).content.decode()
-    assert re.findall(r'<td class="field-temperature">([^<]+)</td>', html) == ["25.0"]
+    assert re.findall(r'<td class="field-rounded_temperature">([^<]+)</td>', html) == ["25.0"]
 
 
 @pytest.mark.parametrize("term", ["hello", "1234", "zz" * 16, "'; DROP TABLE x; --", "0" * 40])
 def test_search_for_anything_else_finds_nothing_and_never_fails(admin_client, history, term):
     response = admin_client.get("/admin/predictor/prediction/", {"q": term})
     assert response.status_code == 200
-    assert re.findall(r'<td class="field-temperature">([^<]+)</td>', response.content.decode()) == []
+    assert re.findall(r'<td class="field-rounded_temperature">([^<]+)</td>', response.content.decode()) == []
 
 
 def test_model_versions_list_shows_metrics_and_the_active_flag(admin_client, active_version):

@@ -60,8 +60,11 @@ class PredictionAdmin(HostileInputSafeAdmin):
     and month links need a DISTINCT over the whole table (the created_at filter covers dates).
     """
 
-    list_display = ("made_at", "temperature", "humidity", "wind_speed", "rounded_count", "interval_low_display",
-                    "interval_high_display", "training_range", "version", "source")
+    # When, how many and the interval first: on a phone they are what shows without scrolling
+    # sideways; the inputs follow.
+    list_display = ("made_at", "rounded_count", "interval_low_display", "interval_high_display",
+                    "rounded_temperature", "rounded_humidity", "rounded_wind_speed", "training_range", "version",
+                    "source")
     list_filter = ("source", ModelVersionFilter,
                    ("outside_training_range", labelled_boolean_filter("inputs vs training range", "Outside", "Within")),
                    "created_at")
@@ -92,9 +95,19 @@ class PredictionAdmin(HostileInputSafeAdmin):
     def made_at(self, obj):
         return compact_time(obj.created_at)
 
-    @admin.display(description="Wind speed", ordering="windspeed")
-    def wind_speed(self, obj):
-        return obj.windspeed
+    # The inputs to one decimal, as the prediction's page shows them (the CSV export keeps them as
+    # typed). Not named after the fields: for a field's name the list shows the field itself.
+    @admin.display(description="Temperature (°C)", ordering="temperature")
+    def rounded_temperature(self, obj):
+        return f"{obj.temperature:.1f}"
+
+    @admin.display(description="Humidity (%)", ordering="humidity")
+    def rounded_humidity(self, obj):
+        return f"{obj.humidity:.1f}"
+
+    @admin.display(description="Wind speed (km/h)", ordering="windspeed")
+    def rounded_wind_speed(self, obj):
+        return f"{obj.windspeed:.1f}"
 
     @admin.display(description="80 % low", ordering="interval_low")
     def interval_low_display(self, obj):
@@ -341,7 +354,16 @@ class ObservationAdmin(HostileInputSafeAdmin):
     """What really happened: staff add and correct days here or import a CSV with
     `manage.py import_observations`."""
 
-    list_display = ("date", "temperature", "humidity", "windspeed", "actual_count", "updated_at")
+    list_display = ("date", "rounded_temperature", "rounded_humidity", "rounded_wind_speed", "rentals", "updated_at")
     date_hierarchy = "date"
     ordering = ("-date",)
     search_fields = ("date",)
+
+    # The inputs as the history list shows them (the form keeps what was typed); counts with separators.
+    rounded_temperature = PredictionAdmin.rounded_temperature
+    rounded_humidity = PredictionAdmin.rounded_humidity
+    rounded_wind_speed = PredictionAdmin.rounded_wind_speed
+
+    @admin.display(description="Rentals", ordering="actual_count")
+    def rentals(self, obj):
+        return f"{obj.actual_count:,}"
