@@ -208,10 +208,12 @@ def test_an_empty_to_field_parameter_is_read_as_none_given_not_a_500(admin_clien
     assert response.status_code == status
 
 
-def test_activate_action_with_ids_that_are_not_ids_changes_nothing(admin_client, active_version, make_version):
+@pytest.mark.parametrize("selected", ["abc", "9" * 30])  # the second: beyond any integer (SQLite cannot bind it)
+def test_activate_action_with_ids_that_are_not_ids_changes_nothing(admin_client, active_version, make_version,
+                                                                    selected):
     make_version()
     response = admin_client.post("/admin/predictor/modelversion/",
-                                 {"action": "activate_selected", "_selected_action": ["abc"]}, follow=True)
+                                 {"action": "activate_selected", "_selected_action": [selected]}, follow=True)
     assert response.status_code == 200 and "could not be read" in response.content.decode()
     assert ModelVersion.objects.get(is_active=True).pk == active_version.pk
 

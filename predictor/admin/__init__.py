@@ -9,7 +9,7 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.functions import Length
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -48,7 +48,14 @@ class ModelVersionFilter(admin.SimpleListFilter):
         return [(pk, f"v{pk}") for pk in ModelVersion.objects.order_by("-pk").values_list("pk", flat=True)]
 
     def queryset(self, request, queryset):
-        return queryset.filter(model_version_id=self.value()) if self.value() else queryset
+        if not self.value():
+            return queryset
+        version_id = int(self.value())  # not a number: the hostile-input guard's ?e=1
+        try:
+            ModelVersion._meta.pk.run_validators(version_id)  # the database's integer range
+        except ValidationError:
+            return queryset.none()  # no such version; SQLite could not even bind the number
+        return queryset.filter(model_version_id=version_id)
 
 
 @admin.register(Prediction)

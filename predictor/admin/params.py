@@ -88,7 +88,10 @@ class HostileInputSafeAdmin(admin.ModelAdmin):
         selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
         try:
             refuse_nul_bytes(request.POST)
+            pk = queryset.model._meta.pk
             for value in selected:
+                # A non-id, or an id beyond the database's integer range (SQLite cannot even bind it).
+                pk.run_validators(pk.to_python(value))
                 queryset.filter(pk=value)  # builds the lookup, as the action will: raises on a non-id
         except UNREADABLE_INPUT:
             self.message_user(request, "The selected items could not be read; nothing was changed.",
