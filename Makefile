@@ -35,6 +35,6 @@ test: install-dev
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3
 
-## Benchmark against the tutorial's Flask app (needs PostgreSQL and wrk; see README, Performance).
+## Benchmark against the tutorial's Flask app (needs PostgreSQL and wrk; see bench/README.md).
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -29,7 +29,7 @@ timeout = 25
 # Above the router's 90 s idle timeout, so the router, not gunicorn, closes idle connections.
 keepalive = 95
 # On Heroku the router already logs every request (method, path, status, time, request_id), so
-# gunicorn's own access log would repeat each line, and costs requests/s (see the README,
+# gunicorn's own access log would repeat each line, and costs requests/s (bench/README.md,
 # Performance). The Python buildpack exports GUNICORN_CMD_ARGS="--access-logfile -",
 # which gunicorn applies over this file: the Procfile's web command drops that variable, so this
 # file is the one place for gunicorn's settings. ACCESS_LOG=1 turns the log on there; elsewhere

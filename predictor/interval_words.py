@@ -1,17 +1,7 @@
-"""The 80 % interval in plain words: its measured coverage (admin) and why one day's is wide or narrow."""
+"""The 80 % interval in plain words: why one day's is wide or narrow (the result page)."""
 
 # A day's interval counts as "wide" or "narrow" when it is this far from the version's mean width.
 NOTABLY = 0.15
-
-
-def coverage_words(figures: dict) -> str:
-    """One line of the nested-CV coverage figures of a version's interval, or "" without them."""
-    if "coverage_by_quarter" not in figures:
-        return f"{figures['coverage']:.1%} overall" if "coverage" in figures else ""
-    quarters = ", ".join(f"{name} {value:.1%}" for name, value in figures["coverage_by_quarter"].items())
-    levels = figures["coverage_by_predicted_quartile"]
-    return (f"{figures['coverage']:.1%} overall; by quarter {quarters}; lowest-predicted quarter of days "
-            f"{levels['L1']:.1%}, highest {levels['L4']:.1%}; mean width {figures['mean_width']:,.0f} rentals")
 
 
 def for_prediction(prediction) -> str | None:

@@ -77,5 +77,5 @@ def test_prune_refuses_a_day_in_the_future(db):
 
 def test_nothing_refers_to_a_prediction_today():
     # If a model gains a foreign key to Prediction, prunable() keeps the rows it refers to:
-    # check that the README's "Growing history" section still tells the truth, then update this.
+    # check that docs/history.md ("Prune") still tells the truth, then update this.
     assert [r.related_model for r in Prediction._meta.related_objects] == []

@@ -124,7 +124,7 @@ def test_the_80_percent_interval_covers_75_to_85_percent_of_held_out_days(traine
 
 def test_the_interval_stays_honest_in_every_quarter_and_at_both_ends_of_the_predicted_level(trained):
     """The nested evaluation of issue 16: every calendar quarter, the lowest and highest predicted quarter
-    of days. Q4 stays below 75 % (see the README's "Prediction intervals"); it must not fall back to the
+    of days. Q4 stays below 75 % (see docs/model.md, "Limits, honestly"); it must not fall back to the
     constant interval's 58 %."""
     figures = trained.metrics["interval_cv"]
     assert min(figures["coverage_by_quarter"][q] for q in ("Q1", "Q2", "Q3")) >= 0.75

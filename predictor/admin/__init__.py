@@ -9,7 +9,7 @@ import datetime as dt
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models.functions import Length
 from django.http import HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from predictor import figures, interval_words, observations, versions
+from predictor import figures, observations, versions
 from predictor.admin import metrics_table
 from predictor.admin import site  # noqa: F401  (the admin's title, Django's user and group lists)
 from predictor.admin.filters import labelled_boolean_filter
@@ -48,7 +48,14 @@ class ModelVersionFilter(admin.SimpleListFilter):
         return [(pk, f"v{pk}") for pk in ModelVersion.objects.order_by("-pk").values_list("pk", flat=True)]
 
     def queryset(self, request, queryset):
-        return queryset.filter(model_version_id=self.value()) if self.value() else queryset
+        if not self.value():
+            return queryset
+        version_id = int(self.value())  # not a number: the hostile-input guard's ?e=1
+        try:
+            ModelVersion._meta.pk.run_validators(version_id)  # the database's integer range
+        except ValidationError:
+            return queryset.none()  # no such version; SQLite could not even bind the number
+        return queryset.filter(model_version_id=version_id)
 
 
 @admin.register(Prediction)
@@ -60,8 +67,11 @@ class PredictionAdmin(HostileInputSafeAdmin):
     and month links need a DISTINCT over the whole table (the created_at filter covers dates).
     """
 
-    list_display = ("made_at", "temperature", "humidity", "wind_speed", "rounded_count", "interval_low_display",
-                    "interval_high_display", "training_range", "version", "source")
+    # When, how many and the interval first: on a phone they are what shows without scrolling
+    # sideways; the inputs follow.
+    list_display = ("made_at", "rounded_count", "interval_low_display", "interval_high_display",
+                    "rounded_temperature", "rounded_humidity", "rounded_wind_speed", "training_range", "version",
+                    "source")
     list_filter = ("source", ModelVersionFilter,
                    ("outside_training_range", labelled_boolean_filter("inputs vs training range", "Outside", "Within")),
                    "created_at")
@@ -92,9 +102,19 @@ class PredictionAdmin(HostileInputSafeAdmin):
     def made_at(self, obj):
         return compact_time(obj.created_at)
 
-    @admin.display(description="Wind speed", ordering="windspeed")
-    def wind_speed(self, obj):
-        return obj.windspeed
+    # The inputs to one decimal, as the prediction's page shows them (the CSV export keeps them as
+    # typed). Not named after the fields: for a field's name the list shows the field itself.
+    @admin.display(description="Temperature (°C)", ordering="temperature")
+    def rounded_temperature(self, obj):
+        return f"{obj.temperature:.1f}"
+
+    @admin.display(description="Humidity (%)", ordering="humidity")
+    def rounded_humidity(self, obj):
+        return f"{obj.humidity:.1f}"
+
+    @admin.display(description="Wind speed (km/h)", ordering="windspeed")
+    def rounded_wind_speed(self, obj):
+        return f"{obj.windspeed:.1f}"
 
     @admin.display(description="80 % low", ordering="interval_low")
     def interval_low_display(self, obj):
@@ -201,7 +221,7 @@ class ModelVersionAdmin(HostileInputSafeAdmin):
     list_filter = (("is_active", labelled_boolean_filter("status", "Active", "Not active")),)
     actions = ["activate_selected"]
     list_per_page = 20  # each row's live error loads that version's artifact
-    fields = ("status", "created_at", "activated_at", "metrics_display", "interval_display", "interval_coverage_display", "training_rows",
+    fields = ("status", "created_at", "activated_at", "metrics_display", "interval_display", "training_rows",
               "training_last_date", "feature_ranges_display", "params_display", "sha256", "artifact_size",
               "training_data_fingerprint", "notes")
     readonly_fields = tuple(name for name in fields if name != "notes")
@@ -308,10 +328,6 @@ class ModelVersionAdmin(HostileInputSafeAdmin):
     def interval_display(self, obj):
         return obj.interval_description
 
-    @admin.display(description="80 % interval coverage on held-out days")
-    def interval_coverage_display(self, obj):
-        return interval_words.coverage_words((obj.metrics or {}).get("interval_cv", {})) or "–"
-
     @admin.display(description="Live MAE (observed days)")
     def live_error_display(self, obj):
         error = observations.live_error(obj)
@@ -345,7 +361,16 @@ class ObservationAdmin(HostileInputSafeAdmin):
     """What really happened: staff add and correct days here or import a CSV with
     `manage.py import_observations`."""
 
-    list_display = ("date", "temperature", "humidity", "windspeed", "actual_count", "updated_at")
+    list_display = ("date", "rounded_temperature", "rounded_humidity", "rounded_wind_speed", "rentals", "updated_at")
     date_hierarchy = "date"
     ordering = ("-date",)
     search_fields = ("date",)
+
+    # The inputs as the history list shows them (the form keeps what was typed); counts with separators.
+    rounded_temperature = PredictionAdmin.rounded_temperature
+    rounded_humidity = PredictionAdmin.rounded_humidity
+    rounded_wind_speed = PredictionAdmin.rounded_wind_speed
+
+    @admin.display(description="Rentals", ordering="actual_count")
+    def rentals(self, obj):
+        return f"{obj.actual_count:,}"

@@ -3,8 +3,7 @@
 Django's ChangeList already turns some unreadable lookups into IncorrectLookupParameters, which
 changelist_view answers with a redirect to `?e=1`. It does not for everything: a custom filter
 that filters on the raw value (ValueError), a NUL byte that PostgreSQL refuses, a date
-hierarchy year 9999 that overflows, a huge number PostgreSQL refuses (DataError) or SQLite cannot
-bind (OverflowError). Here, every
+hierarchy year 9999 that overflows, a huge number PostgreSQL refuses (DataError). Here, every
 such error while the list is built becomes that same IncorrectLookupParameters, and the staff
 member sees a message saying what was not understood.
 
@@ -89,11 +88,11 @@ class HostileInputSafeAdmin(admin.ModelAdmin):
         selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
         try:
             refuse_nul_bytes(request.POST)
-            # Run the action's selection once, in a savepoint: building the lookup refuses a non-id
-            # (ValueError), running it refuses an id the database cannot hold (SQLite's
-            # OverflowError; PostgreSQL's DataError).
-            with transaction.atomic():
-                queryset.filter(pk__in=selected).exists()
+            pk = queryset.model._meta.pk
+            for value in selected:
+                # A non-id, or an id beyond the database's integer range (SQLite cannot even bind it).
+                pk.run_validators(pk.to_python(value))
+                queryset.filter(pk=value)  # builds the lookup, as the action will: raises on a non-id
         except UNREADABLE_INPUT:
             self.message_user(request, "The selected items could not be read; nothing was changed.",
                               messages.ERROR)

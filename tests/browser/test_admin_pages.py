@@ -28,7 +28,7 @@ def test_staff_filters_the_history_and_exports_it_as_csv(logged_in, history):
 
     page.locator("#changelist-filter").get_by_role("link", name="API", exact=True).click()
     page.wait_for_url(re.compile(r"source__exact=api"))
-    temperatures = page.locator("#result_list td.field-temperature").all_inner_texts()
+    temperatures = page.locator("#result_list td.field-rounded_temperature").all_inner_texts()
     assert temperatures == ["25.0", "15.0"]
 
     with page.expect_download() as download:  # every row of the current filter, not a selection
