@@ -63,6 +63,16 @@ def on_exit(server):
     prometheus_multiprocess.master_exiting()
 
 
+def post_worker_init(worker):
+    """Name this worker's database connections: the rate limit counts the live web processes."""
+    from django.apps import apps
+
+    if apps.ready:
+        from predictor.ratelimit import mark_web_process_connections
+
+        mark_web_process_connections()
+
+
 def worker_exit(server, worker):
     """A worker that exits cleanly shares its last rate-limit counts first."""
     from django.apps import apps

@@ -1,10 +1,11 @@
 """Rate-limit counting: requests per client IP and fixed window, shared by every worker of every
 dyno through PostgreSQL, with no round trip for a client far from its limit.
 
-Each process counts in memory and shares its counts off the request path: a background thread
-sends, every RATELIMIT_SYNC_SECONDS, one upsert with every key counted since the last one, and
-learns each key's shared total from its RETURNING. A request is decided in process while the
-client is far from its limit (its known total plus this process's unshared count below
+Each process counts in memory and shares its counts off the request path: after a response has
+been sent (request_finished), and at most every RATELIMIT_SYNC_SECONDS, the thread that sent it
+sends one upsert with every key counted since the last one, on its own connection, and learns
+each key's shared total from its RETURNING. A request is decided in process while the client is
+far from its limit (its known total plus this process's unshared count below
 limit - slack, and at most `allowance` unshared requests of it in this process). Near the limit
 every request is counted in the database before it is answered (one exact upsert that also
 carries this process's unshared count), and once the shared total is over the limit the
@@ -16,8 +17,8 @@ allowed on a total that other processes had already raised, at most `allowance` 
 before its next sync or exact count tells it: limit + slack while live processes <= slack / 2,
 limit + 2 x processes at worst beyond. A process that dies loses its unshared counts (at most
 one sync interval's); a database outage delays the sharing, never a request: the counts wait in
-memory for the next sync. The live processes are the sync threads' connections
-(pg_stat_activity, by application_name); elsewhere (SQLite) ASSUMED_PROCESSES.
+memory for the next sync. The live processes are the web workers' connections, named by
+mark_web_process_connections (pg_stat_activity); elsewhere (SQLite) ASSUMED_PROCESSES.
 
 The counter table is UNLOGGED (migration 0005): a crash of the database server (not a restart)
 empties the counts of the current window. Which requests count, and the 429, are
@@ -27,22 +28,26 @@ import ipaddress
 import logging
 import math
 import os
+import socket
 import threading
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.core.signals import request_finished
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.dispatch import receiver
 
 from predictor import logfmt
 from predictor.models import RateLimitCounter
 
 logger = logging.getLogger(__name__)
 
-SYNC_APPLICATION_NAME = "bikesite-ratelimit-sync"  # how the sync threads' connections are counted
+WEB_PROCESS_PREFIX = "bikesite-web:"  # application_name of a web worker's connections, then host:pid
 ASSUMED_PROCESSES = 8  # until the first count of live processes, and where none can be taken
 COUNT_PROCESSES_EVERY = 5.0  # seconds between counts of the live processes
 CLEANUP_EVERY = 60.0  # seconds between deletions of ended windows (by each process)
+RETRY_AFTER_FAILURE = 1.0  # seconds before a sync that failed (an outage) is tried again
 KEYS_PER_STATEMENT = 1000  # 3 parameters a key: well within PostgreSQL's and SQLite's limits
 
 
@@ -108,19 +113,21 @@ def delete_ended_windows(*, window: int, now: float) -> int:
 
 
 def count_live_processes() -> int:
-    """The sync threads connected now, every dyno's (PostgreSQL); ASSUMED_PROCESSES elsewhere."""
+    """The web workers connected now, every dyno's (PostgreSQL); ASSUMED_PROCESSES elsewhere."""
     if connection.vendor != "postgresql":
         return ASSUMED_PROCESSES
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [SYNC_APPLICATION_NAME])
+        cursor.execute("SELECT count(DISTINCT application_name) FROM pg_stat_activity WHERE application_name LIKE %s",
+                       [WEB_PROCESS_PREFIX + "%"])
         return max(1, cursor.fetchone()[0])
 
 
-def name_sync_connection() -> None:
-    """Mark this connection as a sync thread's (count_live_processes counts them)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET application_name = %s", [SYNC_APPLICATION_NAME])
+def mark_web_process_connections() -> None:
+    """Name every connection this web worker opens from now on (gunicorn's post_worker_init):
+    count_live_processes counts the names. libpq sends the name as it connects: no round trip."""
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        name = f"{WEB_PROCESS_PREFIX}{socket.gethostname()[:40]}:{os.getpid()}"
+        connections.settings[DEFAULT_DB_ALIAS].setdefault("OPTIONS", {})["application_name"] = name
 
 
 @dataclass
@@ -130,7 +137,7 @@ class _Shared:
 
 
 class SharedLimiter:
-    """One per process: the in-memory counts, and the thread that shares them."""
+    """One per process: the in-memory counts, and their sharing."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -138,7 +145,9 @@ class SharedLimiter:
         self._unshared: dict[str, int] = {}  # allowed here since, not yet added to the shared count
         self._next_forget = 0.0
         self.processes = ASSUMED_PROCESSES
-        self._thread_pid = None  # the process whose sync thread runs (a fork has none)
+        self._sharing = threading.Lock()  # one thread of the process shares at a time
+        self._next_sync = self._next_count = self._next_cleanup = 0.0
+        self._failing = False
 
     def check(self, key: str, *, limit: int, window: int, now: float | None = None) -> Verdict:
         """Count one request for key and say whether it is within the limit."""
@@ -154,7 +163,6 @@ class SharedLimiter:
             unshared = self._unshared.get(key, 0)
             if shared.hits + unshared + 1 <= limit - slack and unshared < allowance:
                 self._unshared[key] = unshared + 1
-                self._ensure_sync_thread()
                 return Verdict(True, shared.hits + unshared + 1, _retry_after(shared.window_start, window, now))
             count = self._unshared.pop(key, 0) + 1  # near the limit: counted exactly, now
         try:
@@ -203,44 +211,33 @@ class SharedLimiter:
                 del self._shared[key]
         self._next_forget = now + 1.0
 
-    def _ensure_sync_thread(self) -> None:
-        # Started by the first request a process counts (gunicorn forks workers from a master
-        # that preloaded the app: a thread started there would not run in them).
-        if self._thread_pid != os.getpid() and settings.RATELIMIT_SYNC_SECONDS > 0:
-            self._thread_pid = os.getpid()
-            threading.Thread(target=self._sync_forever, name="ratelimit-sync", daemon=True).start()
-
-    def _sync_forever(self) -> None:
-        interval = settings.RATELIMIT_SYNC_SECONDS
-        next_count = next_cleanup = 0.0
-        named = None
-        failing = False
-        while True:
-            time.sleep(interval)
-            window = settings.RATELIMIT_WINDOW_SECONDS
-            try:
-                connection.ensure_connection()
-                if connection.connection is not named:  # a new connection: name it
-                    name_sync_connection()
-                    named = connection.connection
-                self.sync(window=window)
-                now = time.monotonic()
-                if now >= next_count:
-                    self.processes, next_count = count_live_processes(), now + COUNT_PROCESSES_EVERY
-                if now >= next_cleanup:
-                    delete_ended_windows(window=window, now=time.time())
-                    next_cleanup = now + CLEANUP_EVERY
-                if failing:
-                    logfmt.event("ratelimit_sync_resumed")
-                    failing = False
-            except Exception as exc:  # never the requests' problem: the counts wait for the next try
-                if not failing:
-                    logfmt.event("ratelimit_sync_failed", error=type(exc).__name__, level=logging.WARNING)
-                    failing = True
-                try:
-                    connection.close()  # the next try connects afresh
-                except Exception:
-                    pass  # closing a broken connection may fail too; it is dropped all the same
+    def sync_if_due(self, *, interval: float, window: int) -> None:
+        """Share the counts if the last sync is interval seconds old and no other thread of this
+        process is sharing them; count the live processes and delete ended windows now and then.
+        A failure (an outage) is logged once and waits RETRY_AFTER_FAILURE: the counts stay."""
+        now = time.monotonic()
+        if now < self._next_sync or not self._sharing.acquire(blocking=False):
+            return
+        try:
+            if now < self._next_sync:  # another thread shared them meanwhile
+                return
+            self._next_sync = now + interval
+            self.sync(window=window)
+            if now >= self._next_count:
+                self.processes, self._next_count = count_live_processes(), now + COUNT_PROCESSES_EVERY
+            if now >= self._next_cleanup:
+                delete_ended_windows(window=window, now=time.time())
+                self._next_cleanup = now + CLEANUP_EVERY
+            if self._failing:
+                self._failing = False
+                logfmt.event("ratelimit_sync_resumed")
+        except Exception as exc:  # never the requests' problem: the counts wait for the next try
+            self._next_sync = now + max(interval, RETRY_AFTER_FAILURE)
+            if not self._failing:
+                self._failing = True
+                logfmt.event("ratelimit_sync_failed", error=type(exc).__name__, level=logging.WARNING)
+        finally:
+            self._sharing.release()
 
     def flush(self) -> None:
         """Share what is unshared now (a worker that exits cleanly loses nothing)."""
@@ -251,3 +248,11 @@ class SharedLimiter:
 
 
 LIMITER = SharedLimiter()
+
+
+@receiver(request_finished, dispatch_uid="share_rate_limit_counts")
+def share_counts_after_the_response(**kwargs):
+    # request_finished comes once the response has been sent (gunicorn closes the response
+    # first): no client waits for the sync.
+    if settings.RATELIMIT_ENABLED and settings.RATELIMIT_SYNC_SECONDS > 0:
+        LIMITER.sync_if_due(interval=settings.RATELIMIT_SYNC_SECONDS, window=settings.RATELIMIT_WINDOW_SECONDS)

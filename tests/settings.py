@@ -17,7 +17,7 @@ from ml.tuning import SearchSpace  # noqa: E402
 MODEL_SEARCH = SearchSpace(feature_sets=(MODEL_FEATURES,), rounds=(100, 150))
 # Tests post from one address many times; the rate-limit tests switch it on themselves.
 RATELIMIT_ENABLED = False
-# No sync thread in the test process: the tests share the counts themselves (LIMITER.sync()).
+# The tests share the counts themselves (LIMITER.sync()), not after each response.
 RATELIMIT_SYNC_SECONDS = 0
 # Metrics are collected in the tests (the endpoint's own tests switch the token off themselves).
 METRICS_TOKEN = "test-metrics-token"

@@ -246,15 +246,29 @@ def test_a_failed_sync_keeps_the_counts_for_the_next_one(transactional_db):
     assert RateLimitCounter.objects.get(key="k").hits == 8
 
 
+def test_the_counts_are_shared_after_the_response_at_most_every_sync_interval(client, active_version, limited):
+    limited.RATELIMIT_REQUESTS, limited.RATELIMIT_SYNC_SECONDS = 1000, 60
+    body = {"temperature": 20, "humidity": 60, "windspeed": 12}
+    for _ in range(3):
+        assert client.post("/api/v1/predictions", body, content_type="application/json",
+                           HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 201
+    # The first response's end shared its count; the next two wait for the next interval.
+    assert RateLimitCounter.objects.get(key="post:203.0.113.9").hits == 1
+    assert ratelimit.LIMITER.unshared() == 2
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the live processes are counted in pg_stat_activity")
-def test_the_live_processes_are_the_named_sync_connections(transactional_db):
-    assert ratelimit.count_live_processes() == 1  # none named: at least this one
-    others = [connections.create_connection("default") for _ in range(3)]
+def test_the_live_processes_are_the_named_web_workers(transactional_db, settings):
+    assert ratelimit.count_live_processes() == 1  # none named: at least one, this one
+    workers = []
+    for pid in (101, 101, 102):  # two connections of one worker, one of another
+        worker = connections.create_connection("default")
+        worker.settings_dict = {**worker.settings_dict, "OPTIONS": {
+            **worker.settings_dict.get("OPTIONS", {}), "application_name": f"{ratelimit.WEB_PROCESS_PREFIX}dyno:{pid}"}}
+        worker.ensure_connection()
+        workers.append(worker)
     try:
-        for other in others:
-            with other.cursor() as cursor:
-                cursor.execute("SET application_name = %s", [ratelimit.SYNC_APPLICATION_NAME])
-        assert ratelimit.count_live_processes() == 3
+        assert ratelimit.count_live_processes() == 2
     finally:
-        for other in others:
-            other.close()
+        for worker in workers:
+            worker.close()
