@@ -15,8 +15,8 @@ Accuracy (slack = max(5, 10 % of the limit); allowance = slack // (2 x live proc
 least 1): a client gets at least the limit per window, and more only by requests a process
 allowed on a total that other processes had already raised, at most `allowance` per process
 before its next sync or exact count tells it: limit + slack while live processes <= slack / 2,
-limit + 2 x processes at worst beyond. A process that dies loses its unshared counts (at most
-one sync interval's); a database outage delays the sharing, never a request: the counts wait in
+limit + 2 x processes at worst beyond. A process that dies loses its unshared counts (one sync
+interval's, or its last requests' if none followed them); a database outage delays the sharing, never a request: the counts wait in
 memory for the next sync. The live processes are the web workers' connections, named by
 mark_web_process_connections (pg_stat_activity); elsewhere (SQLite) ASSUMED_PROCESSES.
 
@@ -40,8 +40,6 @@ from django.dispatch import receiver
 
 from predictor import logfmt
 from predictor.models import RateLimitCounter
-
-logger = logging.getLogger(__name__)
 
 WEB_PROCESS_PREFIX = "bikesite-web:"  # application_name of a web worker's connections, then host:pid
 ASSUMED_PROCESSES = 8  # until the first count of live processes, and where none can be taken
