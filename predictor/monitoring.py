@@ -54,6 +54,11 @@ def unavailable(reason: str, detail: str = "") -> None:
         logfmt.event("outage_begun", level=logging.WARNING, reason=reason, detail=detail)
 
 
+def not_ready(reason: str, detail: str) -> None:
+    """GET /readyz answered 503. reason: "database" or "model"; detail: the error, for the log only."""
+    logfmt.event("not_ready", level=logging.WARNING, reason=reason, detail=" ".join(str(detail).split()))
+
+
 def _outages_ended() -> None:
     for reason in sorted(_outages):
         _outages.discard(reason)
