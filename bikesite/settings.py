@@ -185,11 +185,14 @@ LOGGING = {
     # key=value lines (logfmt, the Heroku convention), with Heroku's request_id (predictor/logfmt.py).
     "formatters": {"logfmt": {"()": "predictor.logfmt.LogfmtFormatter"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "logfmt"}},
-    "filters": {"answered_unavailable": {"()": "predictor.logfmt.AnsweredUnavailableFilter"}},
+    "filters": {"answered_unavailable": {"()": "predictor.logfmt.AnsweredUnavailableFilter"},
+                "without_traceback": {"()": "predictor.logfmt.WithoutTracebackFilter"}},
     "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django": {"handlers": ["stdout"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"), "propagate": False},
         # A 503 is logged once per outage by the service itself, not once per request by Django.
         "django.request": {"filters": ["answered_unavailable"]},
+        # A Host not in ALLOWED_HOSTS: one line, not a 13-line traceback (scanners send thousands).
+        "django.security.DisallowedHost": {"filters": ["without_traceback"]},
     },
 }
