@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After CSRF: a locked-out login POST is refused before the login view runs (predictor.login_guard).
+    "predictor.middleware.LoginLockoutMiddleware",
     # Last, as django-axes asks: it turns a login refused by the lockout into the lockout page, on
     # the way out, so every middleware above adds its headers to that page too. It only reads an
     # attribute of the request: no query, on the prediction endpoints' lean chain either.

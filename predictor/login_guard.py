@@ -109,6 +109,17 @@ def seconds_left(request, credentials=None) -> int:
     return max(1, math.ceil((last + cool_off - timezone.now()).total_seconds()))
 
 
+def refusal_if_locked(request):
+    """The lockout page for a login POST from a locked-out username and address, or None: checked
+    before the login view runs (predictor.middleware.LoginLockoutMiddleware), so a guesser who
+    goes on costs two small queries and a small page, not the admin's login form rendered and
+    thrown away (django-axes' backend and middleware alone refuse only after the view ran)."""
+    if AxesProxyHandler.is_allowed(request):
+        return None
+    monitoring.login_refused()
+    return lockout_response(request)
+
+
 def lockout_response(request, original_response=None, credentials=None):
     """The answer to a login refused by the lockout (AXES_LOCKOUT_CALLABLE)."""
     scope = getattr(request, "login_guard_scope", PAIR)

@@ -123,6 +123,16 @@ def test_a_login_refused_while_locked_is_neither_counted_nor_extends_the_lockout
     assert (after.failures_since_start, after.attempt_time) == (10, before.attempt_time)
 
 
+def test_a_refused_login_is_answered_before_the_login_view_runs(client, staff):
+    """A guesser who goes on costs two small queries, not the admin's login form rendered and thrown away."""
+    guess(client, 10)
+    with CaptureQueriesContext(connection) as queries:
+        response = log_in(client, PASSWORD)
+    assert response.status_code == 429
+    assert len(queries) == 2, [q["sql"] for q in queries]  # this username's failures here, then when they end
+    assert b'name="password"' not in response.content
+
+
 def test_the_lock_ends_after_the_cool_off(staff, settings):
     settings.AXES_COOLOFF_TIME = dt.timedelta(seconds=2)
     guess(Client(), 10)
