@@ -5,6 +5,7 @@ Locally nothing needs to be set: SQLite, DEBUG off, a development secret key. On
 requires SSL, and the HTTPS settings switch on.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "predictor",
 ]
 
@@ -67,6 +69,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After CSRF: a locked-out login POST is refused before the login view runs (predictor.login_guard).
+    "predictor.middleware.LoginLockoutMiddleware",
+    # Last, as django-axes asks: it turns a login refused by the lockout into the lockout page, on
+    # the way out, so every middleware above adds its headers to that page too. It only reads an
+    # attribute of the request: no query, on the prediction endpoints' lean chain either.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "bikesite.urls"
@@ -108,6 +116,13 @@ if database_url or not IS_HEROKU_APP:
 else:
     DATABASES = {"default": {"ENGINE": "bikesite.no_database"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The admin's login, guarded against guessing by django-axes (predictor/login_guard.py): its
+# backend comes first and refuses a locked-out login before the password is even hashed.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -168,6 +183,28 @@ RATELIMIT_SYNC_SECONDS = float(os.environ.get("RATELIMIT_SYNC_SECONDS", "0.2"))
 # last one; anything before it is whatever the client sent). Without the router, the socket's.
 RATELIMIT_TRUST_X_FORWARDED_FOR = env_bool("RATELIMIT_TRUST_X_FORWARDED_FOR", IS_HEROKU_APP)
 
+# The admin's login (django-axes, database handler: every worker of every dyno shares the counts).
+# After LOGIN_FAILURE_LIMIT failed logins for one username from one address, that pair is locked
+# for LOGIN_COOLOFF_SECONDS (counted from the last failure); after LOGIN_ADDRESS_FAILURE_LIMIT
+# failures from one address, whatever the usernames (password spraying), the address is. The
+# address is predictor.ratelimit.client_ip's, the rate limit's. A successful login resets its pair.
+AXES_HANDLER = "predictor.login_guard.LoginGuardHandler"
+AXES_CLIENT_IP_CALLABLE = "predictor.login_guard.client_address"
+AXES_LOCKOUT_CALLABLE = "predictor.login_guard.lockout_response"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # the address cap: LoginGuardHandler
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+AXES_COOLOFF_TIME = timedelta(seconds=int(os.environ.get("LOGIN_COOLOFF_SECONDS", str(15 * 60))))
+AXES_RESET_ON_SUCCESS = True
+# A login refused while locked is neither checked nor counted: the lockout ends when it said it
+# would (and costs no password hash), however long the guessing goes on.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HTTP_RESPONSE_CODE = 429
+# Our own admin pages for its tables (predictor/admin/login_guard.py), behind the hostile-input guard.
+AXES_ENABLE_ADMIN = False
+# Its start-up line and per-attempt prose lines; the events login_failed and login_locked say it once.
+AXES_VERBOSE = False
+
 if IS_HEROKU_APP:
     # Heroku's router terminates TLS and says so in X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -188,11 +225,16 @@ LOGGING = {
     # key=value lines (logfmt, the Heroku convention), with Heroku's request_id (predictor/logfmt.py).
     "formatters": {"logfmt": {"()": "predictor.logfmt.LogfmtFormatter"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "logfmt"}},
-    "filters": {"answered_unavailable": {"()": "predictor.logfmt.AnsweredUnavailableFilter"}},
+    "filters": {"answered_unavailable": {"()": "predictor.logfmt.AnsweredUnavailableFilter"},
+                "without_traceback": {"()": "predictor.logfmt.WithoutTracebackFilter"}},
     "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django": {"handlers": ["stdout"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO"), "propagate": False},
         # A 503 is logged once per outage by the service itself, not once per request by Django.
         "django.request": {"filters": ["answered_unavailable"]},
+        # A Host not in ALLOWED_HOSTS: one line, not a 13-line traceback (scanners send thousands).
+        "django.security.DisallowedHost": {"filters": ["without_traceback"]},
+        # django-axes' own prose lines repeat, less clearly, the events login_failed and login_locked.
+        "axes": {"level": "ERROR"},
     },
 }

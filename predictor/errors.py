@@ -64,6 +64,23 @@ def too_many_requests(request, *, limit: int, window: int, retry_after: int):
                   headers={"Retry-After": str(retry_after)})
 
 
+def login_locked(request, *, whole_address: bool, failures: int, retry_after: int):
+    """A login refused by the lockout (predictor.login_guard): why, and for how long."""
+    who = "from your address" if whole_address else "to this account from your address"
+    return answer(request, status=429, field="login", page="login_locked.html",
+                  message=f"Logging in {who} is locked after {failures} failed attempts. "
+                          f"Try again in {duration_words(retry_after)}.",
+                  headers={"Retry-After": str(retry_after)})
+
+
+def duration_words(seconds: int) -> str:
+    """42 seconds, 1 minute, 15 minutes: whole minutes from a minute on, rounded up."""
+    if seconds < 60:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
 def database_unavailable(request, exc: Exception):
     """503 for a lost or refused database connection (predictor.outage.is_outage); nothing was stored."""
     # One line when the outage begins, no traceback: an outage is an operational event, not a bug.

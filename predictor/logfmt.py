@@ -62,3 +62,16 @@ class AnsweredUnavailableFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return getattr(record, "status_code", None) != 503
+
+
+class WithoutTracebackFilter(logging.Filter):
+    """Logs a record in one line, as a warning, without its traceback: for refusals that Django
+    logs at error level with their traceback though nothing went wrong here, such as a request for
+    a Host not in ALLOWED_HOSTS (django.security.DisallowedHost), which scanners send by the
+    thousand. The message says what was refused; the 400 is answered as before."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = record.exc_text = record.stack_info = None
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        return True

@@ -37,6 +37,13 @@ REJECTED_INPUTS = Counter(
 UNAVAILABLE = Counter(
     "bikesite_unavailable", "Answers 503 (nothing stored), by reason: database or model.", ["reason"])
 RATE_LIMITED = Counter("bikesite_rate_limited", "Requests refused by the rate limit (429).")
+LOGIN_FAILURES = Counter(
+    "bikesite_login_failures", "Failed logins whose password was checked (each counts toward a lockout).")
+LOGIN_LOCKOUTS = Counter(
+    "bikesite_login_lockouts", "Login lockouts begun, by scope: username_and_address, or address (any username).",
+    ["scope"])
+LOGIN_REFUSED = Counter(
+    "bikesite_login_refused", "Logins refused while locked out, their password not even checked (429).")
 MODEL_LOADS = Counter("bikesite_model_loads", "Model versions loaded (at start and on every switch).")
 MODEL_REFUSED = Counter("bikesite_model_artifacts_refused", "Active model artifacts refused (checksum, format).")
 # The most recent value set by a live process: the version the newest load brought (a rollback
@@ -68,6 +75,8 @@ _outside = {name: OUTSIDE_TRAINING_RANGE.labels(name) for name in FEATURES}
 _durations = _Children(REQUEST_DURATION)
 _rejected = _Children(REJECTED_INPUTS)
 _unavailable = _Children(UNAVAILABLE)
+# Both scopes from the start, at 0: an alert on their rate has a series to read before the first lockout.
+_lockouts = {scope: LOGIN_LOCKOUTS.labels(scope) for scope in ("username_and_address", "address")}
 
 
 def count_predictions(source: str, version_id: int, count: int) -> None:
@@ -90,6 +99,10 @@ def count_rejected(reason: str) -> None:
 
 def count_unavailable(reason: str) -> None:
     _unavailable[reason,].inc()
+
+
+def count_lockout(scope: str) -> None:
+    _lockouts[scope].inc()
 
 
 class SizedFilesCollector(multiprocess.MultiProcessCollector):

@@ -8,6 +8,8 @@
 - DatabaseOutageMiddleware answers a lost database connection raised by any view with 503.
 - RateLimitMiddleware counts public POSTs per client (predictor.ratelimit: in process, shared
   through PostgreSQL off the request path) and refuses those over the limit (429).
+- LoginLockoutMiddleware refuses a login POST from a locked-out username and address (429)
+  before the admin's login view runs (predictor.login_guard).
 
 Their refusals are answered by predictor.errors: JSON under /api/, a page elsewhere.
 """
@@ -17,7 +19,7 @@ from django.conf import settings
 from django.core.signals import request_finished
 from django.dispatch import receiver
 
-from predictor import errors, logfmt, metrics, monitoring, ratelimit
+from predictor import errors, logfmt, login_guard, metrics, monitoring, ratelimit
 from predictor.outage import is_outage
 
 _STATUS_CLASSES = {1: "1xx", 2: "2xx", 3: "3xx", 4: "4xx", 5: "5xx"}
@@ -105,3 +107,20 @@ class RateLimitMiddleware:
             return None
         monitoring.rate_limited(client, limit, window, first=verdict.crossed)
         return errors.too_many_requests(request, limit=limit, window=window, retry_after=verdict.retry_after)
+
+
+class LoginLockoutMiddleware:
+    """The admin's login POSTs only: a locked-out one is answered with the lockout page at once."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method != "POST" or request.resolver_match is None:
+            return None
+        if request.resolver_match.view_name != "admin:login":
+            return None
+        return login_guard.refusal_if_locked(request)

@@ -54,6 +54,11 @@ def unavailable(reason: str, detail: str = "") -> None:
         logfmt.event("outage_begun", level=logging.WARNING, reason=reason, detail=detail)
 
 
+def not_ready(reason: str, detail: str) -> None:
+    """GET /readyz answered 503. reason: "database" or "model"; detail: the error, for the log only."""
+    logfmt.event("not_ready", level=logging.WARNING, reason=reason, detail=" ".join(str(detail).split()))
+
+
 def _outages_ended() -> None:
     for reason in sorted(_outages):
         _outages.discard(reason)
@@ -67,6 +72,45 @@ def rate_limited(client: str, limit: int, window: int, *, first: bool) -> None:
         metrics.RATE_LIMITED.inc()
     if first:
         logfmt.event("rate_limited", level=logging.WARNING, client=client, limit=limit, window_seconds=window)
+
+
+# --- the admin's login (predictor.login_guard) ----------------------------------------------
+
+USERNAME_SHOWN = 150  # characters of a tried username in a log line (Django's own usernames are at most 150)
+
+
+def login_failed(*, username: str | None, client: str | None, failures: int | None, limit: int) -> None:
+    """A login whose password was checked and was wrong; failures: this username's from this client
+    so far (the lockout comes at limit). Never the password."""
+    if metrics.COLLECTING:
+        metrics.LOGIN_FAILURES.inc()
+    logfmt.event("login_failed", level=logging.WARNING, username=_shown(username), client=client,
+                 failures=failures, limit=limit)
+
+
+def login_locked(*, username: str | None, client: str | None, scope: str, seconds: int) -> None:
+    """A lockout begins: scope username_and_address (this username from this client) or address
+    (this client, any username), for seconds."""
+    if metrics.COLLECTING:
+        metrics.count_lockout(scope)
+    logfmt.event("login_locked", level=logging.WARNING, username=_shown(username), client=client, scope=scope,
+                 cooloff_seconds=seconds)
+
+
+def login_refused() -> None:
+    """A login refused while locked out: counted, not logged (a guesser sends thousands; the
+    lockout's own login_locked line says who and where)."""
+    if metrics.COLLECTING:
+        metrics.LOGIN_REFUSED.inc()
+
+
+def login_unlocked(*, username: str | None, client: str | None, attempts: int) -> None:
+    """Staff lifted lockouts (a command or the admin): attempts records removed."""
+    logfmt.event("login_unlocked", username=_shown(username), client=client, attempts=attempts)
+
+
+def _shown(username: str | None) -> str | None:
+    return None if username is None else username[:USERNAME_SHOWN]
 
 
 # --- the model -------------------------------------------------------------------------------

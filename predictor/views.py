@@ -91,16 +91,18 @@ def healthz(request):
 
 @require_GET
 def readyz(request):
-    """Readiness: the database answers and an active model is loaded."""
+    """Readiness: the database answers and an active model is loaded. The public answer says only
+    that and the model version; why not is logged (event=not_ready), never shown."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # any database failure means "not ready", never a 500
-        return JsonResponse({"status": "unavailable", "reason": f"database: {exc.__class__.__name__}"}, status=503)
+        monitoring.not_ready("database", f"{exc.__class__.__name__}: {exc}")
+        return JsonResponse({"status": "unavailable", "model_version": None}, status=503)
     status = services.model_status()
     if not status["ready"]:
-        return JsonResponse({"status": "unavailable", "reason": status["reason"],
-                             "model_version": status["model_version"]}, status=503)
+        monitoring.not_ready("model", status["reason"])
+        return JsonResponse({"status": "unavailable", "model_version": status["model_version"]}, status=503)
     return JsonResponse({"status": "ok", "model_version": status["model_version"]})
 
 

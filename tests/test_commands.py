@@ -98,7 +98,9 @@ def test_createsuperuser_noinput_uses_the_environment_password(db, monkeypatch, 
     call_command("createsuperuser", "--noinput", "--username", "boss", "--email", "boss@example.com",
                  stdout=io.StringIO())
     assert get_user_model().objects.get(username="boss").is_staff
-    assert client.login(username="boss", password="a-long-admin-password")
+    # Through the admin's login form: the login guard (django-axes) checks every login by its request.
+    response = client.post("/admin/login/", {"username": "boss", "password": "a-long-admin-password"})
+    assert response.status_code == 302 and client.session.get("_auth_user_id")
 
 
 def test_train_prints_the_nested_cv_figures_the_interval_and_its_coverage(db):

@@ -4,6 +4,7 @@ import json
 import logging
 
 import pytest
+from django.test import Client
 
 from predictor import logfmt, monitoring, recording, serving
 from predictor.models import ModelVersion
@@ -103,3 +104,12 @@ def test_a_client_sent_request_id_cannot_break_the_line(client, db, lines):
     assert lines()[0] == "at=info logger=bikesite.events event=release_step step=noop"
     not_found = [line for line in lines() if "Not Found" in line]
     assert not_found and all(line.endswith('request_id="x\\" injected=1\\nat=error"') for line in not_found)
+
+
+def test_a_disallowed_host_is_one_warning_line_without_a_traceback(db, lines):
+    """Scanners send thousands of these: each is one line, not Django's 13-line traceback."""
+    response = Client(raise_request_exception=False).get("/", HTTP_HOST="scanner.example")
+    assert response.status_code == 400
+    assert lines() == [
+        "at=warning logger=django.security.DisallowedHost msg=\"Invalid HTTP_HOST header: 'scanner.example'. "
+        "You may need to add 'scanner.example' to ALLOWED_HOSTS.\""]

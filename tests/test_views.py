@@ -3,9 +3,10 @@ import re
 import uuid
 
 import pytest
+from django.db import OperationalError
 from django.test import Client
 
-from predictor import figures, serving, services
+from predictor import figures, serving, services, views
 from predictor.models import Prediction
 from tests.conftest import store_booster
 
@@ -151,10 +152,27 @@ def test_readyz_is_ok_with_an_active_model(client, active_version):
     assert response.json() == {"status": "ok", "model_version": active_version.pk}
 
 
-def test_readyz_is_503_with_the_reason_without_an_active_model(client, db):
+def test_readyz_is_503_without_an_active_model_and_logs_the_reason_it_does_not_show(client, db, caplog):
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["reason"] == "no model version is active"
+    assert response.json() == {"status": "unavailable", "model_version": None}
+    [record] = [r for r in caplog.records if getattr(r, "logfmt", {}).get("event") == "not_ready"]
+    assert record.logfmt == {"event": "not_ready", "reason": "model", "detail": "no model version is active"}
+
+
+def test_readyz_shows_no_database_error_to_the_public_and_logs_it(client, db, caplog, monkeypatch):
+    class RefusedConnection:
+        def cursor(self):
+            raise OperationalError('connection to server at "10.1.2.3", port 5432 failed: secret detail')
+
+    monkeypatch.setattr(views, "connection", RefusedConnection())
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "model_version": None}
+    assert "10.1.2.3" not in response.content.decode() and "OperationalError" not in response.content.decode()
+    [record] = [r for r in caplog.records if getattr(r, "logfmt", {}).get("event") == "not_ready"]
+    assert record.logfmt["reason"] == "database"
+    assert record.logfmt["detail"].startswith('OperationalError: connection to server at "10.1.2.3"')
 
 
 @pytest.mark.parametrize("method", ["put", "delete", "patch"])

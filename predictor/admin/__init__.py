@@ -2,8 +2,9 @@
 error, and the observed days (editable by staff).
 
 The ModelAdmins are here, where Django's autodiscovery looks; beside them: site (the admin's
-title, Django's user and group lists), params (hostile query parameters), filters, pagination
-(no full COUNT(*) of the history) and metrics_table (a version's metrics as tables).
+title, Django's user and group lists), login_guard (the login's lockouts), params (hostile query
+parameters), filters, pagination (no full COUNT(*) of the history) and metrics_table (a
+version's metrics as tables).
 """
 import datetime as dt
 
@@ -21,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from predictor import figures, observations, versions
+from predictor.admin import login_guard  # noqa: F401  (failed and successful logins: django-axes' tables)
 from predictor.admin import metrics_table
 from predictor.admin import site  # noqa: F401  (the admin's title, Django's user and group lists)
 from predictor.admin.filters import labelled_boolean_filter

@@ -1,5 +1,5 @@
 """A corrupted artifact (sha256 mismatch) or an unloadable model becomes active: every worker
-refuses it, /readyz answers 503 with the reason, and the model already loaded keeps serving."""
+refuses it, /readyz answers 503 (the reason goes to the log), and the model already loaded keeps serving."""
 import http.client
 import json
 
@@ -71,9 +71,10 @@ def test_a_broken_active_version_is_refused_and_the_loaded_one_keeps_serving(
     broken = broken_copy(cluster, database, good, change)
     make_active_behind_the_commands_back(cluster, database, broken)
     answer = wait_for_readyz(server.port, 503)
-    assert answer["status"] == "unavailable"
-    assert reason in answer["reason"] and f"model version {broken} refused" in answer["reason"]
-    assert answer["model_version"] == good
+    # The public answer says only that, and which version serves; why is in the log.
+    assert answer == {"status": "unavailable", "model_version": good}
+    logged = [line for line in server.log().splitlines() if "event=not_ready reason=model" in line]
+    assert logged and all(reason in line and f"model version {broken} refused" in line for line in logged)
 
     served = [client.send(seq) for seq in range(2, 12)]
     rows = stored_rows(cluster, database)

@@ -68,7 +68,8 @@ def test_database_outage_under_load(start_web, cluster, database, figures):
             first_success_after_db_returned=round(first_success_after, 3))
 
     assert server.process.poll() is None, "gunicorn kept running"
-    assert readiness[0] == 503 and json.loads(readiness[2])["reason"].startswith("database")
+    assert readiness[0] == 503 and json.loads(readiness[2]) == {"status": "unavailable", "model_version": None}
+    assert "event=not_ready reason=database" in server.log()
     assert result_page[0] == 503 and "temporarily unavailable" in result_page[2] and "Traceback" not in result_page[2]
     assert "Traceback" not in server.log(), "an outage is logged in one line per request, not as a crash"
     assert len(during) > 10, "the outage was under load"
