@@ -5,6 +5,7 @@ Locally nothing needs to be set: SQLite, DEBUG off, a development secret key. On
 requires SSL, and the HTTPS settings switch on.
 """
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -96,7 +97,9 @@ TEMPLATES = [
 ]
 
 # PostgreSQL from DATABASE_URL; SQLite when it is unset, so the service runs anywhere, except on
-# Heroku: there every use of the database refuses, naming DATABASE_URL (bikesite/no_database).
+# Heroku: the dyno's disk is wiped at every restart, so there the settings refuse to load without
+# DATABASE_URL. Only the build's collectstatic goes on without it: it never uses the database, and
+# the buildpack may pass DYNO through to it (heroku-buildpack-python#280).
 # A connection attempt gives up after DATABASE_CONNECT_TIMEOUT seconds (libpq waits forever by
 # default), so a request never hangs on an unreachable database: it gets the outage's 503.
 DATABASE_CONNECT_TIMEOUT = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
@@ -113,8 +116,13 @@ if database_url or not IS_HEROKU_APP:
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
+elif sys.argv[1:2] == ["collectstatic"]:
+    DATABASES = {}
 else:
-    DATABASES = {"default": {"ENGINE": "bikesite.no_database"}}
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. On Heroku attach a PostgreSQL database (heroku addons:create "
+        "heroku-postgresql), which sets DATABASE_URL; the dyno's own disk is wiped at every restart, so "
+        "there is no SQLite fallback there.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The admin's login, guarded against guessing by django-axes (predictor/login_guard.py): its
