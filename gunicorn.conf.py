@@ -12,10 +12,9 @@ bind = ["0.0.0.0:" + os.environ.get("PORT", "8000")]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads in each worker: while one request waits for PostgreSQL to flush its commit to disk
 # (synchronous_commit stays on), another runs its Python. Keep-alive connections are served too.
-worker_class = "gthread"
-# Each worker listens on its own socket (SO_REUSEPORT): the kernel spreads new connections
-# between the workers, so a burst of keep-alive connections does not land in one worker.
-reuse_port = True
+# gthread that shares connections evenly between the workers (least connections) and answers
+# the connections queued at SIGTERM (see the module).
+worker_class = "bikesite.gunicorn_worker.BalancedDrainingThreadWorker"
 threads = int(os.environ.get("WEB_THREADS", "4"))
 # Import Django, numpy and XGBoost once, in the master: workers fork ready to serve and share
 # those pages.
