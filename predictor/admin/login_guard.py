@@ -4,6 +4,7 @@ the only change is lifting, through the same service as `manage.py axes_reset_ip
 from axes import admin as axes_admin
 from axes.models import AccessAttempt, AccessLog
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from predictor import login_guard
 from predictor.admin.params import HostileInputSafeAdmin
@@ -50,6 +51,16 @@ class AccessLogAdmin(HostileInputSafeAdmin, axes_admin.AccessLogAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+def _when(moment) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M:%S}" if moment else "an unknown time"
+
+
+# How an entry is named on its change and history pages and their breadcrumbs (str(obj): no
+# ModelAdmin hook). axes' own names show the raw timestamp, to the microsecond.
+AccessAttempt.__str__ = lambda attempt: f"Failed logins of {attempt.username} from {attempt.ip_address}, " \
+                                        f"last at {_when(attempt.attempt_time)}"
+AccessLog.__str__ = lambda entry: f"Login of {entry.username} at {_when(entry.attempt_time)}"
 
 for model, model_admin in ((AccessAttempt, AccessAttemptAdmin), (AccessLog, AccessLogAdmin)):
     if admin.site.is_registered(model):

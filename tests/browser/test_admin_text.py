@@ -5,6 +5,7 @@ import datetime
 import re
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.urls import reverse
 
@@ -35,6 +36,10 @@ def admin_data(active_version, make_version, staff_user):
                                                          (3, 5.67891, 45.6789, 8.76543, 2345)]:
         Observation.objects.create(date=datetime.date(2012, 1, day), temperature=temperature, humidity=humidity,
                                    windspeed=windspeed, actual_count=count)
+    # A guessed password being counted (the login guard's table), as the login would record it.
+    AccessAttempt.objects.create(username="mallory", ip_address="203.0.113.7", user_agent="curl/8.5.0",
+                                 http_accept="*/*", path_info="/admin/login/", get_data="", post_data="",
+                                 failures_since_start=3)
     return active_version, older, challenger
 
 
